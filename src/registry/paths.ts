@@ -1,0 +1,66 @@
+/**
+ * THE path mapper: the only place that knows where things live in storage. Paths are driver paths
+ * (absolute, `/`-separated, relative to the driver's root directory).
+ *
+ * The layout is distribution's, byte for byte, so that distribution's registry serves a root that
+ * Wharf wrote and the other way round:
+ *
+ *   /docker/registry/v2/
+ *     blobs/<alg>/<first 2 hex>/<hex>/data                              content, global
+ *     repositories/<name>/
+ *       _layers/<alg>/<hex>/link                                        "this repo may serve blob <digest>"
+ *       _manifests/revisions/<alg>/<hex>/link                           a manifest of this repo
+ *       _manifests/tags/<tag>/current/link                              what the tag points at now
+ *       _manifests/tags/<tag>/index/<alg>/<hex>/link                    every digest the tag has pointed at
+ *       _uploads/<id>/data                                              upload in progress
+ *       _uploads/<id>/startedat                                         RFC 3339 start time
+ *
+ * A link file holds the digest string (`sha256:<hex>`) and nothing else. Manifests are blobs too.
+ *
+ * What Wharf adds lives where distribution never reads (it skips every `_`-prefixed directory of a
+ * repository other than the three above) and can be rebuilt from the manifests:
+ *
+ *       _referrers/<subject alg>/<subject hex>/<alg>-<hex>.json         descriptor of a manifest whose
+ *                                                                       `subject` is that digest
+ */
+import type { Digest } from './digest.js';
+
+export const ROOT = '/docker/registry/v2';
+export const BLOBS_ROOT = `${ROOT}/blobs`;
+export const REPOSITORIES_ROOT = `${ROOT}/repositories`;
+
+/** Directories directly below a repository that mark it as one (distribution's catalog uses `_layers`). */
+export const REPOSITORY_MARKERS: readonly string[] = ['_manifests', '_layers'];
+
+export const paths = {
+  blobData: (d: Digest): string => `${BLOBS_ROOT}/${d.algorithm}/${d.hex.slice(0, 2)}/${d.hex}/data`,
+  blobDir: (d: Digest): string => `${BLOBS_ROOT}/${d.algorithm}/${d.hex.slice(0, 2)}/${d.hex}`,
+
+  repository: (name: string): string => `${REPOSITORIES_ROOT}/${name}`,
+  layerLink: (name: string, d: Digest): string => `${REPOSITORIES_ROOT}/${name}/_layers/${d.algorithm}/${d.hex}/link`,
+  layerLinkDir: (name: string, d: Digest): string => `${REPOSITORIES_ROOT}/${name}/_layers/${d.algorithm}/${d.hex}`,
+
+  manifestsDir: (name: string): string => `${REPOSITORIES_ROOT}/${name}/_manifests`,
+  revisionLink: (name: string, d: Digest): string => `${REPOSITORIES_ROOT}/${name}/_manifests/revisions/${d.algorithm}/${d.hex}/link`,
+  revisionDir: (name: string, d: Digest): string => `${REPOSITORIES_ROOT}/${name}/_manifests/revisions/${d.algorithm}/${d.hex}`,
+  tagsDir: (name: string): string => `${REPOSITORIES_ROOT}/${name}/_manifests/tags`,
+  tagDir: (name: string, tag: string): string => `${REPOSITORIES_ROOT}/${name}/_manifests/tags/${tag}`,
+  tagCurrentLink: (name: string, tag: string): string => `${REPOSITORIES_ROOT}/${name}/_manifests/tags/${tag}/current/link`,
+  tagIndexLink: (name: string, tag: string, d: Digest): string =>
+    `${REPOSITORIES_ROOT}/${name}/_manifests/tags/${tag}/index/${d.algorithm}/${d.hex}/link`,
+
+  uploadsDir: (name: string): string => `${REPOSITORIES_ROOT}/${name}/_uploads`,
+  uploadDir: (name: string, id: string): string => `${REPOSITORIES_ROOT}/${name}/_uploads/${id}`,
+  uploadData: (name: string, id: string): string => `${REPOSITORIES_ROOT}/${name}/_uploads/${id}/data`,
+  uploadStartedAt: (name: string, id: string): string => `${REPOSITORIES_ROOT}/${name}/_uploads/${id}/startedat`,
+
+  referrersDir: (name: string, subject: Digest): string =>
+    `${REPOSITORIES_ROOT}/${name}/_referrers/${subject.algorithm}/${subject.hex}`,
+  referrerEntry: (name: string, subject: Digest, referrer: Digest): string =>
+    `${REPOSITORIES_ROOT}/${name}/_referrers/${subject.algorithm}/${subject.hex}/${referrer.algorithm}-${referrer.hex}.json`,
+} as const;
+
+/** The last component of a path. */
+export function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
