@@ -1,0 +1,120 @@
+/**
+ * The request dispatcher: common headers, request id, prefix, routing, name validation, the
+ * request's AbortSignal, errors and the access log. Handlers come from handlers/, bound by name.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../log/logger.js';
+import { RegistryError } from '../registry/errors.js';
+import { validateName } from '../registry/reference.js';
+import type { HttpContext } from './context.js';
+import { sendError } from './errors.js';
+import { matchRoute } from './router.js';
+import type { HandlerName } from './routes.js';
+import type { Handler, HandlerDeps } from './handlers/deps.js';
+import { baseHandlers } from './handlers/base.js';
+import { manifestHandlers } from './handlers/manifests.js';
+import { blobHandlers } from './handlers/blobs.js';
+import { uploadHandlers } from './handlers/uploads.js';
+import { listingHandlers } from './handlers/listings.js';
+
+export interface AppOptions {
+  readonly log: Logger;
+  /** `/` or `/prefix/` (`http.prefix`). */
+  readonly prefix: string;
+  /** `http.headers`: added to every response. */
+  readonly headers: Readonly<Record<string, readonly string[]>>;
+  readonly accessLog: boolean;
+}
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function createApp(deps: HandlerDeps, options: AppOptions): RequestListener {
+  const handlers: Partial<Record<HandlerName, Handler>> = {
+    ...baseHandlers(deps),
+    ...manifestHandlers(deps),
+    ...blobHandlers(deps),
+    ...uploadHandlers(deps),
+    ...listingHandlers(deps),
+  };
+  const prefix = options.prefix.replace(/\/$/, '');
+  const staticHeaders = Object.entries(options.headers);
+  const log = options.log;
+
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    const requestId = randomUUID();
+    const controller = new AbortController();
+    const rawUrl = req.url ?? '/';
+    const queryAt = rawUrl.indexOf('?');
+    let path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
+    const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
+    const socket = req.socket;
+    const bytesRead = socket.bytesRead;
+    const bytesWritten = socket.bytesWritten;
+
+    res.setHeader('Docker-Distribution-API-Version', 'registry/2.0');
+    res.setHeader('X-Request-Id', requestId);
+    for (const [name, values] of staticHeaders) res.setHeader(name, values as string[]);
+
+    const ctx: HttpContext = {
+      req, res, requestId, path, query,
+      log: log.child({ requestId }),
+      signal: controller.signal,
+      params: {},
+      route: 'unmatched',
+    };
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort();
+      if (options.accessLog) {
+        log.info({
+          requestId,
+          method: req.method,
+          path,
+          route: ctx.route,
+          status: res.writableFinished ? res.statusCode : 499,
+          bytesIn: socket.bytesRead - bytesRead,
+          bytesOut: socket.bytesWritten - bytesWritten,
+          durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+          remote: socket.remoteAddress,
+          userAgent: req.headers['user-agent'],
+        }, 'request');
+      }
+    });
+
+    if (prefix !== '') {
+      if (path !== prefix && !path.startsWith(`${prefix}/`)) {
+        sendError(ctx, new RegistryError('NOT_FOUND', { path: path.slice(0, 200) }));
+        return;
+      }
+      path = path.slice(prefix.length) || '/';
+      (ctx as { path: string }).path = path;
+    }
+
+    const match = matchRoute(req.method ?? 'GET', path);
+    if (match.kind === 'not-found') {
+      sendError(ctx, new RegistryError('NOT_FOUND', { path: path.slice(0, 200) }));
+      return;
+    }
+    ctx.route = match.route.name;
+    if (match.kind === 'method-not-allowed') {
+      res.setHeader('Allow', match.allowed.join(', '));
+      sendError(ctx, new RegistryError('UNSUPPORTED', { method: req.method }, { message: `${req.method} is not allowed on ${match.route.name}` }));
+      return;
+    }
+    const handler = handlers[match.handler];
+    (ctx as { params: HttpContext['params'] }).params = match.params;
+    if (handler === undefined) {
+      sendError(ctx, new RegistryError('UNSUPPORTED', { route: match.route.name }));
+      return;
+    }
+    void (async () => {
+      try {
+        if (match.params.name !== undefined) validateName(match.params.name);
+        await handler(ctx);
+      } catch (err) {
+        sendError(ctx, err);
+      }
+    })();
+  };
+}

@@ -1,0 +1,43 @@
+/** What handlers are given: the registry, the URL builder, and the limits from the configuration. */
+import type { Registry } from '../../registry/registry.js';
+import type { HttpContext } from '../context.js';
+import type { HandlerName } from '../routes.js';
+import type { UrlBuilder } from '../urls.js';
+
+export interface HandlerLimits {
+  /** Largest manifest body accepted (413 above). */
+  readonly manifestMaxSize: number;
+  /** `catalog.maxentries`: the largest `n` of a catalog request, and its default page is 100 or less. */
+  readonly catalogMaxEntries: number;
+  /** `tags.maxtags`: the largest `n` of a tags request; 0 for no limit. */
+  readonly tagsMaxTags: number;
+  /** Answer blob GETs with a redirect where the storage offers one (`storage.redirect.disable` off). */
+  readonly redirect: boolean;
+}
+
+export interface HandlerDeps {
+  readonly registry: Registry;
+  readonly urls: UrlBuilder;
+  readonly limits: HandlerLimits;
+}
+
+export type Handler = (ctx: HttpContext) => Promise<void>;
+export type Handlers = Readonly<Partial<Record<HandlerName, Handler>>>;
+
+/** Ends a response with no body. */
+export function sendEmpty(ctx: HttpContext, status: number, headers: Readonly<Record<string, string | number>> = {}): void {
+  ctx.res.statusCode = status;
+  for (const [name, value] of Object.entries(headers)) ctx.res.setHeader(name, value);
+  ctx.res.setHeader('Content-Length', 0);
+  ctx.res.end();
+}
+
+/** Ends a response with a JSON body (no body for HEAD, same headers). */
+export function sendJson(ctx: HttpContext, status: number, value: unknown, headers: Readonly<Record<string, string>> = {}, contentType = 'application/json'): void {
+  const body = Buffer.from(JSON.stringify(value));
+  ctx.res.statusCode = status;
+  for (const [name, header] of Object.entries(headers)) ctx.res.setHeader(name, header);
+  ctx.res.setHeader('Content-Type', contentType);
+  ctx.res.setHeader('Content-Length', body.length);
+  ctx.res.end(ctx.req.method === 'HEAD' ? undefined : body);
+}

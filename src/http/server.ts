@@ -1,0 +1,74 @@
+/**
+ * The HTTP server: Node's own, with the timeouts that cut off slow clients (a client trickling
+ * headers, an idle connection, optionally a whole request) and a graceful close.
+ */
+import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { RequestListener } from './app.js';
+
+export interface ServerTimeouts {
+  /** Time to receive a request's headers. */
+  readonly headerMs: number;
+  /** Time a connection may stay silent (keep-alive, or mid-body). */
+  readonly idleMs: number;
+  /** Time for a whole request; 0 for none (uploads of large blobs take long). */
+  readonly requestMs: number;
+}
+
+export interface ListenAddress {
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
+  /** A unix socket path instead of host and port. */
+  readonly path?: string | undefined;
+}
+
+export interface RunningServer {
+  readonly server: Server;
+  /** The port listened on (useful with port 0), or undefined on a unix socket. */
+  readonly port: number | undefined;
+  /** Stops accepting, lets in-flight requests finish up to `drainMs`, then closes what is left. */
+  close(drainMs?: number): Promise<void>;
+}
+
+export async function startServer(listener: RequestListener, address: ListenAddress, timeouts: ServerTimeouts): Promise<RunningServer> {
+  const server = createServer({
+    headersTimeout: timeouts.headerMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: Math.min(timeouts.idleMs, 65_000),
+    connectionsCheckingInterval: Math.max(250, Math.min(1000, Math.floor(timeouts.headerMs / 4))),
+    highWaterMark: 1024 * 1024,
+  }, listener);
+  server.timeout = timeouts.idleMs;
+  server.on('timeout', (socket: Socket) => socket.destroy());
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    const done = (): void => {
+      server.off('error', reject);
+      resolve();
+    };
+    if (address.path !== undefined) server.listen(address.path, done);
+    else server.listen(address.port ?? 5000, address.host, done);
+  });
+  const bound = server.address();
+  return {
+    server,
+    port: typeof bound === 'object' && bound !== null ? bound.port : undefined,
+    close: (drainMs = 30_000) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.closeAllConnections(), drainMs).unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

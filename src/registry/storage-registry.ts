@@ -1,0 +1,84 @@
+/** The registry over a storage driver: composes the stores that implement each part of the API. */
+import type { StorageDriver } from '../storage/driver.js';
+import type { Digest } from './digest.js';
+import type { Reference } from './reference.js';
+import type {
+  BlobHandle, BlobInfo, CatalogPage, OpContext, Page, PutManifestRequest, PutManifestResult, ReferrersPage, ReferrersQuery,
+  Registry, StoredManifest, TagPage, UploadBody, UploadStatus,
+} from './registry.js';
+import { BlobStore, RepositoryBlobs } from './blobs/blob-store.js';
+import { UploadStore } from './uploads/upload-store.js';
+import { HasherCache } from './uploads/hasher-cache.js';
+import { TagStore } from './tags/tag-store.js';
+import { ReferrersIndex } from './referrers/referrers-index.js';
+import { ManifestStore } from './manifests/manifest-store.js';
+import { listRepositories } from './catalog.js';
+
+export interface StorageRegistryOptions {
+  /** Descriptors per referrers response at most. */
+  readonly referrersPageSize?: number;
+  readonly hashers?: HasherCache;
+}
+
+export class StorageRegistry implements Registry {
+  private readonly blobs: RepositoryBlobs;
+  private readonly uploads: UploadStore;
+  private readonly tags: TagStore;
+  private readonly referrers: ReferrersIndex;
+  private readonly manifests: ManifestStore;
+
+  constructor(
+    private readonly driver: StorageDriver,
+    options: StorageRegistryOptions = {},
+  ) {
+    const store = new BlobStore(driver);
+    this.blobs = new RepositoryBlobs(driver, store);
+    this.uploads = new UploadStore(driver, store, this.blobs, options.hashers);
+    this.tags = new TagStore(driver);
+    this.referrers = new ReferrersIndex(driver, options.referrersPageSize ?? 500);
+    this.manifests = new ManifestStore(driver, store, this.blobs, this.tags, this.referrers);
+  }
+
+  blob(name: string, digest: Digest, ctx: OpContext): Promise<BlobHandle> {
+    return this.blobs.handle(name, digest, ctx);
+  }
+  deleteBlob(name: string, digest: Digest, ctx: OpContext): Promise<void> {
+    return this.blobs.unlink(name, digest, ctx);
+  }
+  mountBlob(name: string, digest: Digest, from: string | undefined, ctx: OpContext): Promise<BlobInfo | undefined> {
+    return this.blobs.mount(name, digest, from, ctx);
+  }
+  startUpload(name: string, ctx: OpContext): Promise<UploadStatus> {
+    return this.uploads.start(name, ctx);
+  }
+  uploadStatus(name: string, id: string, ctx: OpContext): Promise<UploadStatus> {
+    return this.uploads.status(name, id, ctx);
+  }
+  appendUpload(name: string, id: string, body: UploadBody, ctx: OpContext): Promise<UploadStatus> {
+    return this.uploads.append(name, id, body, ctx);
+  }
+  completeUpload(name: string, id: string, digest: Digest, body: UploadBody | undefined, ctx: OpContext): Promise<BlobInfo> {
+    return this.uploads.complete(name, id, digest, body, ctx);
+  }
+  cancelUpload(name: string, id: string, ctx: OpContext): Promise<void> {
+    return this.uploads.cancel(name, id, ctx);
+  }
+  getManifest(name: string, reference: Reference, ctx: OpContext): Promise<StoredManifest> {
+    return this.manifests.get(name, reference, ctx);
+  }
+  putManifest(request: PutManifestRequest, ctx: OpContext): Promise<PutManifestResult> {
+    return this.manifests.put(request, ctx);
+  }
+  deleteManifest(name: string, reference: Reference, ctx: OpContext): Promise<void> {
+    return this.manifests.delete(name, reference, ctx);
+  }
+  listTags(name: string, page: Page, ctx: OpContext): Promise<TagPage> {
+    return this.tags.list(name, page, ctx);
+  }
+  listReferrers(name: string, subject: Digest, query: ReferrersQuery, ctx: OpContext): Promise<ReferrersPage> {
+    return this.referrers.list(name, subject, query, ctx);
+  }
+  catalog(page: Page, ctx: OpContext): Promise<CatalogPage> {
+    return listRepositories(this.driver, page, ctx);
+  }
+}

@@ -1,0 +1,32 @@
+/** Starts Wharf in-process on a free loopback port, for HTTP tests. */
+import { MemoryDriver } from '../../src/storage/memory/memory-driver.js';
+import { wrapDriver } from '../../src/storage/base.js';
+import type { StorageDriver } from '../../src/storage/driver.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, startWharf, type RunningWharf, type WharfOptions } from '../../src/startup.js';
+
+export interface TestWharf extends RunningWharf {
+  readonly url: string;
+  readonly driver: StorageDriver;
+}
+
+export async function startTestWharf(overrides: Partial<WharfOptions> = {}): Promise<TestWharf> {
+  const driver = overrides.driver ?? wrapDriver(new MemoryDriver());
+  const running = await startWharf({
+    driver,
+    log: silentLogger(),
+    address: { host: '127.0.0.1', port: 0 },
+    deleteEnabled: true,
+    readOnly: false,
+    prefix: '/',
+    relativeUrls: false,
+    headers: { 'X-Content-Type-Options': ['nosniff'] },
+    accessLog: false,
+    limits: DEFAULT_LIMITS,
+    timeouts: DEFAULT_TIMEOUTS,
+    referrersPageSize: 500,
+    ...overrides,
+  });
+  if (running.url === undefined) throw new Error('test server has no TCP address');
+  return { ...running, url: running.url, driver };
+}
