@@ -1,0 +1,43 @@
+/**
+ * The drivers map: a `storage.<name>` config section becomes a driver, already behind the base
+ * wrapper's checks (`base.ts`).
+ */
+import type { DriverParameters, StorageDriver } from './driver.js';
+import { wrapDriver } from './base.js';
+import { DEFAULT_ROOT_DIRECTORY, FilesystemDriver } from './filesystem/filesystem-driver.js';
+import { MemoryDriver } from './memory/memory-driver.js';
+
+type DriverFactory = (parameters: DriverParameters) => Promise<StorageDriver>;
+
+function stringParameter(driver: string, parameters: DriverParameters, key: string, fallback: string): string {
+  const value = parameters[key];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'string' || value === '') {
+    throw new Error(`storage.${driver}.${key} must be a non-empty string, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+const factories = new Map<string, DriverFactory>([
+  [
+    'filesystem',
+    (parameters) =>
+      FilesystemDriver.open({ rootDirectory: stringParameter('filesystem', parameters, 'rootdirectory', DEFAULT_ROOT_DIRECTORY) }),
+  ],
+  ['inmemory', async () => new MemoryDriver()],
+]);
+
+/** The names `createStorageDriver` knows, as in the config. */
+export const storageDriverNames: readonly string[] = [...factories.keys()];
+
+/**
+ * The driver `name` configured with `parameters` (its config section), wrapped in CheckedDriver.
+ * An unknown name is an Error that names the known drivers.
+ */
+export async function createStorageDriver(name: string, parameters: Readonly<Record<string, unknown>>): Promise<StorageDriver> {
+  const factory = factories.get(name);
+  if (!factory) {
+    throw new Error(`unknown storage driver ${JSON.stringify(name)}; known drivers: ${storageDriverNames.join(', ')}`);
+  }
+  return wrapDriver(await factory(parameters ?? {}));
+}

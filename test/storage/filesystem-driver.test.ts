@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs, { type FileHandle } from 'node:fs/promises';
+import os from 'node:os';
+import nodePath from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { wrapDriver } from '../../src/storage/base.js';
+import { InvalidPathError, type StorageDriver } from '../../src/storage/driver.js';
+import { createStorageDriver } from '../../src/storage/drivers.js';
+import { FilesystemDriver, STAGING_DIRECTORY } from '../../src/storage/filesystem/filesystem-driver.js';
+import { collect, driverSuite, endWriter, write } from '../../src/storage/testing/driver-suite.js';
+
+async function tempDir(): Promise<string> {
+  return fs.mkdtemp(nodePath.join(os.tmpdir(), 'wharf-fs-'));
+}
+
+driverSuite('filesystem', async () => {
+  const root = await tempDir();
+  return { driver: await FilesystemDriver.open({ rootDirectory: root }), cleanup: () => fs.rm(root, { recursive: true, force: true }) };
+});
+
+describe('FilesystemDriver specifics', () => {
+  let base: string;
+  let root: string;
+  let raw: FilesystemDriver;
+  let d: StorageDriver;
+  before(async () => {
+    base = await tempDir();
+    root = nodePath.join(base, 'root');
+    raw = await FilesystemDriver.open({ rootDirectory: root });
+    d = wrapDriver(raw);
+  });
+  after(() => fs.rm(base, { recursive: true, force: true }));
+
+  it('maps /docker/registry/v2/x/link to <root>/docker/registry/v2/x/link', async () => {
+    await d.putContent('/docker/registry/v2/x/link', Buffer.from('sha256:abc'));
+    assert.equal(await fs.readFile(nodePath.join(root, 'docker/registry/v2/x/link'), 'utf8'), 'sha256:abc');
+    await fs.writeFile(nodePath.join(root, 'docker/registry/v2/x/other'), 'written by distribution');
+    assert.equal((await d.getContent('/docker/registry/v2/x/other')).toString(), 'written by distribution');
+    await d.delete('/docker');
+  });
+
+  it('putContent is atomic to a concurrent reader of the file on disk', async () => {
+    const file = nodePath.join(root, 'atomic/link');
+    const version = (v: number): Buffer => Buffer.alloc(1_000_000 + v * 1000, v + 1);
+    await d.putContent('/atomic/link', version(0));
+    let done = false;
+    let reads = 0;
+    const reader = (async () => {
+      do {
+        const buf = await fs.readFile(file);
+        const v = (buf[0] ?? 0) - 1;
+        assert.ok(buf.equals(version(v)), `read ${buf.length} bytes starting with ${buf[0]}: not a complete version`);
+        reads++;
+      } while (!done);
+    })();
+    for (let v = 1; v < 30; v++) await d.putContent('/atomic/link', version(v));
+    done = true;
+    await reader;
+    assert.ok(reads > 1);
+    assert.deepEqual(await fs.readdir(raw.stagingDirectory), [], 'no temp file stays in staging');
+    await d.delete('/atomic');
+  });
+
+  it('open removes staging files older than an hour and keeps younger ones', async () => {
+    const other = nodePath.join(base, 'staging-root');
+    const staging = nodePath.join(other, STAGING_DIRECTORY);
+    await fs.mkdir(staging, { recursive: true });
+    const old = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await fs.writeFile(nodePath.join(staging, 'put-old'), 'crashed');
+    await fs.utimes(nodePath.join(staging, 'put-old'), old, old);
+    await fs.writeFile(nodePath.join(staging, 'put-young'), 'another process is writing this');
+    const opened = wrapDriver(await FilesystemDriver.open({ rootDirectory: other }));
+    assert.deepEqual(await fs.readdir(staging), ['put-young']);
+    await opened.putContent('/a', Buffer.from('x'));
+    assert.deepEqual(await collect(opened.list('/')), ['/a'], 'list("/") skips the staging directory');
+    await assert.rejects(opened.stat(`/${STAGING_DIRECTORY}/put-young`), InvalidPathError);
+  });
+
+  it('never reads or writes outside the root, even unwrapped', async () => {
+    const jail = await tempDir();
+    const inner = await FilesystemDriver.open({ rootDirectory: nodePath.join(jail, 'root') });
+    await fs.writeFile(nodePath.join(jail, 'outside'), 'secret');
+    await inner.putContent('/a', Buffer.from('a'));
+    for (const path of ['/../outside', '/a/../../outside', '/../escape', '/..']) {
+      await assert.rejects(inner.getContent(path), InvalidPathError);
+      await assert.rejects(inner.putContent(path, Buffer.from('x')), InvalidPathError);
+      await assert.rejects(inner.writer(path), InvalidPathError);
+      await assert.rejects(inner.delete(path), InvalidPathError);
+      await assert.rejects(inner.move('/a', path), InvalidPathError);
+      await assert.rejects(collect(inner.list(path)), InvalidPathError);
+      await assert.rejects(wrapDriver(inner).putContent(path, Buffer.from('x')), InvalidPathError);
+    }
+    assert.equal(await fs.readFile(nodePath.join(jail, 'outside'), 'utf8'), 'secret');
+    assert.deepEqual((await fs.readdir(jail)).sort(), ['outside', 'root']);
+    assert.deepEqual((await fs.readdir(nodePath.join(jail, 'root'))).sort(), [STAGING_DIRECTORY, 'a']);
+    await fs.rm(jail, { recursive: true });
+  });
+
+  it('a writer destroyed mid-stream leaves the bytes written so far, and can be appended to', async () => {
+    const w = await d.writer('/up/data');
+    w.on('error', () => {});
+    const first = randomBytes(100_000);
+    await write(w, first);
+    w.destroy(new Error('client disconnected'));
+    await new Promise((resolve) => w.once('close', resolve));
+    assert.deepEqual(await fs.readFile(nodePath.join(root, 'up/data')), first);
+    const resumed = await d.writer('/up/data', { append: true });
+    assert.equal(resumed.size, first.length);
+    const second = randomBytes(5000);
+    await write(resumed, second);
+    await resumed.commit();
+    assert.deepEqual(await d.getContent('/up/data'), Buffer.concat([first, second]));
+    await d.delete('/up');
+  });
+
+  it('batches writes with writev and makes a commit durable with one fdatasync', async () => {
+    const probe = await fs.open(nodePath.join(base, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const originalSync = proto.datasync;
+    const originalWritev = proto.writev;
+    let syncs = 0;
+    let writevs = 0;
+    proto.datasync = function (this: FileHandle) {
+      syncs++;
+      return originalSync.call(this);
+    };
+    proto.writev = function (this: FileHandle, ...args: Parameters<FileHandle['writev']>) {
+      writevs++;
+      return originalWritev.apply(this, args);
+    } as FileHandle['writev'];
+    try {
+      const w = await d.writer('/batch/data');
+      for (let i = 0; i < 1000; i++) w.write(Buffer.alloc(1000, i % 256));
+      await w.commit();
+      assert.equal(syncs, 1, 'one fdatasync for a commit that ends the stream');
+      assert.ok(writevs < 100, `1000 small chunks took ${writevs} writev calls`);
+      assert.equal((await fs.stat(nodePath.join(root, 'batch/data'))).size, 1_000_000);
+      syncs = 0;
+      const ended = await d.writer('/batch/data', { append: true });
+      await write(ended, 'tail');
+      await endWriter(ended);
+      assert.equal(syncs, 0, 'end() alone does not sync');
+      await ended.commit();
+      assert.equal(syncs, 1, 'one fdatasync for a commit after end()');
+    } finally {
+      proto.datasync = originalSync;
+      proto.writev = originalWritev;
+    }
+    await d.delete('/batch');
+  });
+
+  it('falls back to a temp file beside the target when staging is on another filesystem (EXDEV)', async () => {
+    const originalRename = fs.rename;
+    let exdevs = 0;
+    fs.rename = async (from, to) => {
+      if (String(from).startsWith(raw.stagingDirectory)) {
+        exdevs++;
+        throw Object.assign(new Error('EXDEV: cross-device link not permitted'), { code: 'EXDEV' });
+      }
+      return originalRename(from, to);
+    };
+    try {
+      await d.putContent('/mounted/dir/link', Buffer.from('sha256:def'));
+    } finally {
+      fs.rename = originalRename;
+    }
+    assert.equal(exdevs, 1);
+    assert.equal(await fs.readFile(nodePath.join(root, 'mounted/dir/link'), 'utf8'), 'sha256:def');
+    assert.deepEqual(await fs.readdir(nodePath.join(root, 'mounted/dir')), ['link']);
+    assert.deepEqual(await fs.readdir(raw.stagingDirectory), []);
+    await d.delete('/mounted');
+  });
+
+  it('createStorageDriver("filesystem") uses rootdirectory and wraps the driver', async () => {
+    const dir = nodePath.join(base, 'configured');
+    const configured = await createStorageDriver('filesystem', { rootdirectory: dir });
+    await configured.putContent('/docker/registry/v2/y', Buffer.from('1'));
+    assert.equal(await fs.readFile(nodePath.join(dir, 'docker/registry/v2/y'), 'utf8'), '1');
+    await assert.rejects(configured.stat('/a//b'), InvalidPathError);
+    await assert.rejects(createStorageDriver('filesystem', { rootdirectory: 42 }), /rootdirectory/);
+    await fs.rm(dir, { recursive: true });
+  });
+});
