@@ -1,5 +1,6 @@
 /** Manifest GET/HEAD, PUT and DELETE. */
-import { parseReference, validateTag } from '../../registry/reference.js';
+import { RegistryError } from '../../registry/errors.js';
+import { isValidTag, parseReference, validateTag } from '../../registry/reference.js';
 import { readSmallBody } from '../body.js';
 import { repositoryName, type HttpContext } from '../context.js';
 import { sendEmpty, type HandlerDeps, type Handlers } from './deps.js';
@@ -21,6 +22,9 @@ export function manifestHandlers({ registry, urls, limits }: HandlerDeps): Handl
   return {
     getManifest: async (ctx) => {
       const name = repositoryName(ctx);
+      // A reference that can be no tag names no manifest: 404, as the conformance suite expects.
+      const raw = ctx.params.reference ?? '';
+      if (!raw.includes(':') && !isValidTag(raw)) throw new RegistryError('MANIFEST_UNKNOWN', { name, reference: raw.slice(0, 200) });
       const manifest = await registry.getManifest(name, reference(ctx), ctx);
       const etag = `"${manifest.digest.value}"`;
       const { res } = ctx;

@@ -21,9 +21,13 @@ export function parseLast(ctx: HttpContext): string | undefined {
   return last === null || last === '' ? undefined : last;
 }
 
-/** `Link: <path?query>; rel="next"` */
+/**
+ * `Link: <path?query>; rel="next"`, the query keys sorted as distribution writes them (Go's
+ * `url.Values.Encode`): `?last=…&n=…`.
+ */
 export function nextLink(path: string, params: Readonly<Record<string, string | number | undefined>>): string {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) if (value !== undefined) query.set(key, String(value));
+  query.sort();
   return `<${path}?${query.toString()}>; rel="next"`;
 }
