@@ -1,0 +1,86 @@
+/**
+ * `wharf serve [config.yml]`: loads the configuration (or the embedded default), maps it onto
+ * WharfOptions, starts the registry and stops it gracefully on SIGTERM or SIGINT.
+ */
+import type { LoadedConfig } from '../config/load.js';
+import type { WharfConfig } from '../config/schema.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { createStorageDriver } from '../storage/drivers.js';
+import type { StorageDriver } from '../storage/driver.js';
+import type { ListenAddress } from '../http/server.js';
+import { startWharf, type RunningWharf, type WharfOptions } from '../startup.js';
+import { VERSION } from '../version.js';
+
+/** `http.addr` (`host:port`, `:port`, `[v6]:port`, or a socket path with `http.net: unix`). */
+export function listenAddress(http: WharfConfig['http']): ListenAddress {
+  if (http.net === 'unix') return { path: http.addr };
+  const colon = http.addr.lastIndexOf(':');
+  const host = http.addr.slice(0, colon).replace(/^\[|\]$/g, '');
+  return { host: host === '' ? undefined : host, port: Number(http.addr.slice(colon + 1)) };
+}
+
+function driverParameters(storage: WharfConfig['storage']): Record<string, unknown> {
+  return storage.driver === 'filesystem' ? { ...storage.filesystem } : {};
+}
+
+export function wharfOptions(config: Readonly<WharfConfig>, driver: StorageDriver, log: Logger): WharfOptions {
+  const purging = config.storage.maintenance.uploadpurging;
+  return {
+    driver,
+    log,
+    address: listenAddress(config.http),
+    deleteEnabled: config.storage.delete.enabled,
+    readOnly: config.storage.maintenance.readonly.enabled,
+    prefix: config.http.prefix,
+    host: config.http.host,
+    relativeUrls: config.http.relativeurls,
+    headers: config.http.headers,
+    accessLog: !config.log.accesslog.disabled,
+    limits: {
+      manifestMaxSize: config.wharf.manifests.maxsize,
+      catalogMaxEntries: config.catalog.maxentries,
+      tagsMaxTags: config.tags.maxtags,
+      redirect: !config.storage.redirect.disable,
+    },
+    timeouts: {
+      headerMs: config.wharf.http.timeouts.header,
+      idleMs: config.wharf.http.timeouts.idle,
+      requestMs: config.wharf.http.timeouts.request,
+    },
+    referrersPageSize: config.wharf.referrers.pagesize,
+    cache: config.wharf.cache.ttl > 0 && config.wharf.cache.maxbytes > 0 ? { ttlMs: config.wharf.cache.ttl, maxBytes: config.wharf.cache.maxbytes } : undefined,
+    uploadPurging: purging.enabled ? { ageMs: purging.age, intervalMs: purging.interval, dryRun: purging.dryrun } : undefined,
+  };
+}
+
+export async function serve(loaded: LoadedConfig): Promise<RunningWharf> {
+  const { config } = loaded;
+  const log = createLogger({ level: config.log.level, formatter: config.log.formatter, fields: config.log.fields });
+  for (const warning of loaded.warnings) log.warn({ source: loaded.source }, warning);
+  const driver = await createStorageDriver(config.storage.driver, driverParameters(config.storage));
+  const options = wharfOptions(config, driver, log);
+  const running = await startWharf(options);
+  const address = options.address.path ?? `${options.address.host ?? '0.0.0.0'}:${running.server.port ?? ''}`;
+  log.info({
+    version: VERSION,
+    address: options.address.path ?? (running.url ?? address).replace(/^http:\/\//, ''),
+    config: loaded.source,
+    storage: config.storage.driver === 'filesystem' ? `filesystem ${config.storage.filesystem.rootdirectory}` : config.storage.driver,
+    deletes: options.deleteEnabled,
+    readOnly: options.readOnly,
+  }, 'listening');
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, drainMs: config.http.draintimeout }, 'shutting down');
+    void running.stop(config.http.draintimeout).then(() => {
+      log.info('stopped');
+      process.exit(0);
+    });
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  return running;
+}
