@@ -12,6 +12,8 @@ import { startUploadPurger, type PurgeSchedule } from './registry/uploads/purge.
 import { createApp } from './http/app.js';
 import { UrlBuilder } from './http/urls.js';
 import { startServer, type ListenAddress, type RunningServer, type ServerTimeouts } from './http/server.js';
+import { CachingDriver } from './storage/cache/caching-driver.js';
+import { BLOBS_ROOT } from './registry/paths.js';
 import type { HandlerLimits } from './http/handlers/deps.js';
 
 export interface WharfOptions {
@@ -28,12 +30,23 @@ export interface WharfOptions {
   readonly limits: HandlerLimits;
   readonly timeouts: ServerTimeouts;
   readonly referrersPageSize: number;
+  /** The in-memory read cache of links, manifests and blob sizes; off when undefined. */
+  readonly cache?: { readonly ttlMs: number; readonly maxBytes: number } | undefined;
   /** Upload purging; off when undefined. */
   readonly uploadPurging?: PurgeSchedule | undefined;
 }
 
 export const DEFAULT_LIMITS: HandlerLimits = { manifestMaxSize: 4 * 1024 * 1024, catalogMaxEntries: 1000, tagsMaxTags: 0, redirect: true };
+export const DEFAULT_CACHE = { ttlMs: 2_000, maxBytes: 16 * 1024 * 1024 };
 export const DEFAULT_TIMEOUTS: ServerTimeouts = { headerMs: 30_000, idleMs: 120_000, requestMs: 0 };
+
+/** Blob data never changes once it exists: its stat may be cached. */
+const isBlobData = (path: string): boolean => path.startsWith(`${BLOBS_ROOT}/`) && path.endsWith('/data');
+
+/** The driver behind the read cache, when one is configured. */
+export function cachedDriver(driver: StorageDriver, cache: WharfOptions['cache']): StorageDriver {
+  return cache === undefined ? driver : new CachingDriver(driver, { ...cache, cacheStat: isBlobData });
+}
 
 /** The registry with its decorators: disabled deletes inside read-only mode. */
 export function composeRegistry(options: Pick<WharfOptions, 'driver' | 'deleteEnabled' | 'readOnly' | 'referrersPageSize'>): Registry {
@@ -52,7 +65,7 @@ export interface RunningWharf {
 }
 
 export async function startWharf(options: WharfOptions): Promise<RunningWharf> {
-  const registry = composeRegistry(options);
+  const registry = composeRegistry({ ...options, driver: cachedDriver(options.driver, options.cache) });
   const urls = new UrlBuilder({ prefix: options.prefix, host: options.host, relative: options.relativeUrls });
   const listener = createApp({ registry, urls, limits: options.limits }, {
     log: options.log,

@@ -3,7 +3,7 @@ import { MemoryDriver } from '../../src/storage/memory/memory-driver.js';
 import { wrapDriver } from '../../src/storage/base.js';
 import type { StorageDriver } from '../../src/storage/driver.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, startWharf, type RunningWharf, type WharfOptions } from '../../src/startup.js';
+import { DEFAULT_CACHE, DEFAULT_LIMITS, DEFAULT_TIMEOUTS, startWharf, type RunningWharf, type WharfOptions } from '../../src/startup.js';
 
 export interface TestWharf extends RunningWharf {
   readonly url: string;
@@ -25,6 +25,7 @@ export async function startTestWharf(overrides: Partial<WharfOptions> = {}): Pro
     limits: DEFAULT_LIMITS,
     timeouts: DEFAULT_TIMEOUTS,
     referrersPageSize: 500,
+    cache: DEFAULT_CACHE,
     ...overrides,
   });
   if (running.url === undefined) throw new Error('test server has no TCP address');
