@@ -15,6 +15,7 @@ import { startServer, type ListenAddress, type RunningServer, type ServerTimeout
 import { CachingDriver } from './storage/cache/caching-driver.js';
 import { BLOBS_ROOT } from './registry/paths.js';
 import type { HandlerLimits } from './http/handlers/deps.js';
+import type { ReferencePolicy } from './registry/manifests/references.js';
 
 export interface WharfOptions {
   readonly driver: StorageDriver;
@@ -30,6 +31,8 @@ export interface WharfOptions {
   readonly limits: HandlerLimits;
   readonly timeouts: ServerTimeouts;
   readonly referrersPageSize: number;
+  /** distribution's `validation` section; everything is checked when undefined. */
+  readonly referencePolicy?: ReferencePolicy | undefined;
   /** The in-memory read cache of links, manifests and blob sizes; off when undefined. */
   readonly cache?: { readonly ttlMs: number; readonly maxBytes: number } | undefined;
   /** Upload purging; off when undefined. */
@@ -49,8 +52,11 @@ export function cachedDriver(driver: StorageDriver, cache: WharfOptions['cache']
 }
 
 /** The registry with its decorators: disabled deletes inside read-only mode. */
-export function composeRegistry(options: Pick<WharfOptions, 'driver' | 'deleteEnabled' | 'readOnly' | 'referrersPageSize'>): Registry {
-  let registry: Registry = new StorageRegistry(options.driver, { referrersPageSize: options.referrersPageSize });
+export function composeRegistry(options: Pick<WharfOptions, 'driver' | 'deleteEnabled' | 'readOnly' | 'referrersPageSize' | 'referencePolicy'>): Registry {
+  let registry: Registry = new StorageRegistry(options.driver, {
+    referrersPageSize: options.referrersPageSize,
+    ...(options.referencePolicy !== undefined && { referencePolicy: options.referencePolicy }),
+  });
   if (!options.deleteEnabled) registry = new NoDeleteRegistry(registry);
   if (options.readOnly) registry = new ReadOnlyRegistry(registry);
   return registry;

@@ -3,7 +3,8 @@
  * WharfOptions, starts the registry and stops it gracefully on SIGTERM or SIGINT.
  */
 import type { LoadedConfig } from '../config/load.js';
-import type { WharfConfig } from '../config/schema.js';
+import { compileUrlPattern, type WharfConfig } from '../config/schema.js';
+import type { ReferencePolicy } from '../registry/manifests/references.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createStorageDriver } from '../storage/drivers.js';
 import type { StorageDriver } from '../storage/driver.js';
@@ -21,6 +22,17 @@ export function listenAddress(http: WharfConfig['http']): ListenAddress {
 
 function driverParameters(storage: WharfConfig['storage']): Record<string, unknown> {
   return storage.driver === 'filesystem' ? { ...storage.filesystem } : {};
+}
+
+/** distribution's `validation` section as the manifest store applies it (a URL matching any allow pattern passes, as in distribution). */
+export function referencePolicy(validation: WharfConfig['validation']): ReferencePolicy {
+  return {
+    verify: !validation.disabled,
+    urlAllow: validation.manifests.urls.allow.map(compileUrlPattern),
+    urlDeny: validation.manifests.urls.deny.map(compileUrlPattern),
+    indexPlatforms: validation.manifests.indexes.platforms,
+    platformList: validation.manifests.indexes.platformlist,
+  };
 }
 
 export function wharfOptions(config: Readonly<WharfConfig>, driver: StorageDriver, log: Logger): WharfOptions {
@@ -48,6 +60,7 @@ export function wharfOptions(config: Readonly<WharfConfig>, driver: StorageDrive
       requestMs: config.wharf.http.timeouts.request,
     },
     referrersPageSize: config.wharf.referrers.pagesize,
+    referencePolicy: referencePolicy(config.validation),
     cache: config.wharf.cache.ttl > 0 && config.wharf.cache.maxbytes > 0 ? { ttlMs: config.wharf.cache.ttl, maxBytes: config.wharf.cache.maxbytes } : undefined,
     uploadPurging: purging.enabled ? { ageMs: purging.age, intervalMs: purging.interval, dryRun: purging.dryrun } : undefined,
   };

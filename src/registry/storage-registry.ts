@@ -13,11 +13,14 @@ import { TagStore } from './tags/tag-store.js';
 import { ReferrersIndex } from './referrers/referrers-index.js';
 import { ManifestStore } from './manifests/manifest-store.js';
 import { listRepositories } from './catalog.js';
+import type { ReferencePolicy } from './manifests/references.js';
 
 export interface StorageRegistryOptions {
   /** Descriptors per referrers response at most. */
   readonly referrersPageSize?: number;
   readonly hashers?: HasherCache;
+  /** What pushed manifests must find in the repository (distribution's `validation` section). */
+  readonly referencePolicy?: ReferencePolicy;
 }
 
 export class StorageRegistry implements Registry {
@@ -36,7 +39,7 @@ export class StorageRegistry implements Registry {
     this.uploads = new UploadStore(driver, store, this.blobs, options.hashers);
     this.tags = new TagStore(driver);
     this.referrers = new ReferrersIndex(driver, options.referrersPageSize ?? 500);
-    this.manifests = new ManifestStore(driver, store, this.blobs, this.tags, this.referrers);
+    this.manifests = new ManifestStore(driver, store, this.blobs, this.tags, this.referrers, options.referencePolicy);
   }
 
   blob(name: string, digest: Digest, ctx: OpContext): Promise<BlobHandle> {

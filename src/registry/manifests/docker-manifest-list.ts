@@ -7,5 +7,5 @@ export const validateDockerManifestList: ManifestValidator = (m) => {
   requireSchemaVersion2(m);
   if (m['mediaType'] !== DOCKER_MANIFEST_LIST) throw invalid('mediaType', `must be ${DOCKER_MANIFEST_LIST}`);
   const manifests = requireArray(m, 'manifests', '$').map((d, i) => parseDescriptor(d, `manifests[${i}]`, { requirePlatform: true }));
-  return { mediaType: DOCKER_MANIFEST_LIST, blobs: [], manifests };
+  return { mediaType: DOCKER_MANIFEST_LIST, blobs: [], layers: [], manifests };
 };

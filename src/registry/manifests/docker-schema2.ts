@@ -10,5 +10,5 @@ export const validateDockerSchema2: ManifestValidator = (m) => {
   if (m['config'] === undefined) throw invalid('config', 'is required');
   const config = parseDescriptor(m['config'], 'config');
   const layers = requireArray(m, 'layers', '$').map((l, i) => parseDescriptor(l, `layers[${i}]`));
-  return { mediaType: DOCKER_MANIFEST, blobs: [config, ...requiredLayers(layers)], manifests: [], artifactType: config.mediaType };
+  return { mediaType: DOCKER_MANIFEST, blobs: [config, ...requiredLayers(layers)], layers, manifests: [], artifactType: config.mediaType };
 };

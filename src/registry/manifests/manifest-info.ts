@@ -6,6 +6,8 @@ export interface ManifestInfo {
   readonly mediaType: ManifestMediaType;
   /** Blobs the repository must hold for the manifest to be accepted (config, layers). */
   readonly blobs: readonly Descriptor[];
+  /** Every layer, including those whose content lives at `urls` elsewhere. */
+  readonly layers: readonly Descriptor[];
   /** Manifests the repository must hold (the children of an index or manifest list). */
   readonly manifests: readonly Descriptor[];
   /** OCI 1.1 `subject`: the manifest this one refers to. It need not exist yet. */

@@ -15,6 +15,7 @@ import type { ReferrersIndex } from '../referrers/referrers-index.js';
 import type { Descriptor } from './descriptor.js';
 import { storedMediaType, validateManifest } from './validate.js';
 import type { ManifestInfo } from './manifest-info.js';
+import { DEFAULT_REFERENCE_POLICY, requiredReferences, type ReferencePolicy } from './references.js';
 
 export class ManifestStore {
   constructor(
@@ -23,6 +24,7 @@ export class ManifestStore {
     private readonly blobs: RepositoryBlobs,
     private readonly tags: TagStore,
     private readonly referrers: ReferrersIndex,
+    private readonly policy: ReferencePolicy = DEFAULT_REFERENCE_POLICY,
   ) {}
 
   /**
@@ -71,8 +73,9 @@ export class ManifestStore {
 
   /** Every referenced blob must be linked in the repository, every child manifest held by it. */
   private async checkReferences(name: string, info: ManifestInfo, ctx: OpContext): Promise<void> {
-    const missingBlobs = await this.missing(info.blobs, async (d) => (await this.blobs.info(name, d.digest, ctx)) !== undefined);
-    const missingManifests = await this.missing(info.manifests, (d) => this.exists(name, d.digest, ctx));
+    const required = requiredReferences(info, this.policy);
+    const missingBlobs = await this.missing(required.blobs, async (d) => (await this.blobs.info(name, d.digest, ctx)) !== undefined);
+    const missingManifests = await this.missing(required.manifests, (d) => this.exists(name, d.digest, ctx));
     const missing = [...missingBlobs, ...missingManifests];
     if (missing.length === 0) return;
     throw new RegistryError('MANIFEST_BLOB_UNKNOWN', missing.map((d) => ({ digest: d })), {

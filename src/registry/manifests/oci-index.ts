@@ -12,6 +12,7 @@ export const validateOciIndex: ManifestValidator = (m) => {
   return {
     mediaType: OCI_INDEX,
     blobs: [],
+    layers: [],
     manifests,
     ...(subject !== undefined && { subject }),
     ...(artifactType !== undefined && { artifactType }),

@@ -21,6 +21,7 @@ export const validateOciManifest: ManifestValidator = (m) => {
   return {
     mediaType: OCI_MANIFEST,
     blobs: [config, ...requiredLayers(layers)],
+    layers,
     manifests: [],
     ...(subject !== undefined && { subject }),
     artifactType: artifactType ?? config.mediaType,
