@@ -88,7 +88,7 @@ export function createApp(deps: HandlerDeps, options: AppOptions): RequestListen
         return;
       }
       path = path.slice(prefix.length) || '/';
-      (ctx as { path: string }).path = path;
+      ctx.path = path;
     }
 
     const match = matchRoute(req.method ?? 'GET', path);
@@ -103,7 +103,7 @@ export function createApp(deps: HandlerDeps, options: AppOptions): RequestListen
       return;
     }
     const handler = handlers[match.handler];
-    (ctx as { params: HttpContext['params'] }).params = match.params;
+    ctx.params = match.params;
     if (handler === undefined) {
       sendError(ctx, new RegistryError('UNSUPPORTED', { route: match.route.name }));
       return;

@@ -17,10 +17,11 @@ export interface HttpContext extends OpContext {
   readonly log: Logger;
   /** Aborted when the client goes away before the response is complete. */
   readonly signal: AbortSignal;
-  /** The path below the configured prefix, undecoded (`/v2/...`). */
-  readonly path: string;
   readonly query: URLSearchParams;
-  readonly params: RouteParams;
+  // Set by the dispatcher as it routes the request:
+  /** The path below the configured prefix, undecoded (`/v2/...`). */
+  path: string;
+  params: RouteParams;
   /** The route's name in the route table, for logs and metrics. */
   route: string;
 }
