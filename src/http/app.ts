@@ -29,6 +29,15 @@ export interface AppOptions {
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
+/**
+ * Body bytes of a request: its Content-Length when the whole body arrived; otherwise what the
+ * socket read meanwhile (a lower bound: the first part of a body arrives with the headers).
+ */
+function bodyBytes(req: IncomingMessage, socketDelta: number): number {
+  const length = Number(req.headers['content-length']);
+  return req.complete && Number.isSafeInteger(length) ? length : Math.max(socketDelta, 0);
+}
+
 export function createApp(deps: HandlerDeps, options: AppOptions): RequestListener {
   const handlers: Partial<Record<HandlerName, Handler>> = {
     ...baseHandlers(deps),
@@ -73,7 +82,7 @@ export function createApp(deps: HandlerDeps, options: AppOptions): RequestListen
           path,
           route: ctx.route,
           status: res.writableFinished ? res.statusCode : 499,
-          bytesIn: socket.bytesRead - bytesRead,
+          bytesIn: bodyBytes(req, socket.bytesRead - bytesRead),
           bytesOut: socket.bytesWritten - bytesWritten,
           durationMs: Number(process.hrtime.bigint() - started) / 1e6,
           remote: socket.remoteAddress,
