@@ -17,7 +17,12 @@ import { storedMediaType, validateManifest } from './validate.js';
 import type { ManifestInfo } from './manifest-info.js';
 import { DEFAULT_REFERENCE_POLICY, requiredReferences, type ReferencePolicy } from './references.js';
 
+/** Media types of stored manifests by digest: content-addressed, so an entry never goes stale. */
+const MEDIA_TYPES_KEPT = 10_000;
+
 export class ManifestStore {
+  private readonly mediaTypes = new Map<string, string>();
+
   constructor(
     private readonly driver: StorageDriver,
     private readonly store: BlobStore,
@@ -41,7 +46,17 @@ export class ManifestStore {
     if (!(await this.exists(name, digest, ctx))) throw unknown();
     const bytes = await this.store.getContent(digest, ctx);
     if (bytes === undefined) throw unknown();
-    return { digest, bytes, mediaType: storedMediaType(bytes) };
+    return { digest, bytes, mediaType: this.mediaTypeOf(digest, bytes) };
+  }
+
+  private mediaTypeOf(digest: Digest, bytes: Buffer): string {
+    let type = this.mediaTypes.get(digest.value);
+    if (type === undefined) {
+      type = storedMediaType(bytes);
+      if (this.mediaTypes.size >= MEDIA_TYPES_KEPT) this.mediaTypes.delete(this.mediaTypes.keys().next().value as string);
+      this.mediaTypes.set(digest.value, type);
+    }
+    return type;
   }
 
   async put(request: PutManifestRequest, ctx: OpContext): Promise<PutManifestResult> {

@@ -2,6 +2,7 @@
  * Picks the validator for a pushed manifest by media type, and tells the media type of a stored one.
  * One validator per accepted type; schema 1 is refused with a clear message.
  */
+import { isUtf8 } from 'node:buffer';
 import { invalid, isObject, type JsonObject } from './descriptor.js';
 import type { ManifestInfo, ManifestValidator } from './manifest-info.js';
 import {
@@ -24,12 +25,11 @@ const VALIDATORS: Record<ManifestMediaType, ManifestValidator> = {
 /** Content-Types that say nothing about the manifest: the body's `mediaType` decides. */
 const GENERIC_TYPES = new Set(['', 'application/json', 'application/octet-stream']);
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
 export function parseJsonObject(bytes: Uint8Array): JsonObject {
   let value: unknown;
   try {
-    value = JSON.parse(decoder.decode(bytes));
+    if (!isUtf8(bytes)) throw new Error('not UTF-8');
+    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (err) {
     throw new RegistryError('MANIFEST_INVALID', { reason: (err as Error).message }, { message: 'manifest invalid: the body is not valid UTF-8 JSON' });
   }
