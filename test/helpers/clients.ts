@@ -48,6 +48,7 @@ export async function makeClients(dir: string, insecureHosts: readonly string[])
     ...insecureHosts.flatMap((h) => ['', '[[registry]]', `location = "${h}"`, 'insecure = true']),
     '',
   ].join('\n'));
+  await writeFile(join(dir, 'auth.json'), JSON.stringify({ auths: {} }));
   const storageConf = join(dir, 'storage.conf');
   await writeFile(storageConf, `[storage]\ndriver = "vfs"\ngraphroot = "${graph}"\nrunroot = "${runroot}"\n`);
   const containersConf = join(dir, 'containers.conf');
@@ -58,6 +59,8 @@ export async function makeClients(dir: string, insecureHosts: readonly string[])
     'cgroup_manager = "cgroupfs"',
     `tmp_dir = "${join(dir, 'libpod-tmp')}"`,
     'database_backend = "boltdb"',
+    '[network]',
+    `network_config_dir = "${join(dir, 'networks')}"`,
     '',
   ].join('\n'));
 
