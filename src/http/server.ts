@@ -2,7 +2,7 @@
  * The HTTP server: Node's own, with the timeouts that cut off slow clients (a client trickling
  * headers, an idle connection, optionally a whole request) and a graceful close.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RequestListener } from './app.js';
 
@@ -46,7 +46,28 @@ export async function startServer(listener: RequestListener, address: ListenAddr
       return;
     }
     const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const reply = (): void => {
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      else socket.destroy();
+    };
+    // Bytes that fail to parse may follow a complete request whose response is still being made
+    // (a body longer than its Content-Length): answer that request first, as a server reading one
+    // request at a time would, then the garbage. `_httpMessage` is the response Node ties to the socket.
+    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (inFlight && !inFlight.writableEnded && err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      // The request timeout struck while a request (its body, say) was still arriving: its response
+      // waits for that body, so waiting for the response would keep the connection for ever.
+      socket.destroy();
+      return;
+    }
+    // Only when that request arrived whole: an error inside its body (cut off, say) is about it,
+    // and its response would wait for a body that never comes.
+    if (inFlight && !inFlight.writableEnded && inFlight.req.complete) {
+      inFlight.once('finish', reply);
+      inFlight.once('close', () => socket.destroy());
+      return;
+    }
+    reply();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
