@@ -1,0 +1,148 @@
+/**
+ * Starts the two registries under test on a free loopback port with fresh filesystem storage in a
+ * temp dir: Wharf (`node dist/src/main.js serve`, REGISTRY_* overrides) and, when `docker-registry`
+ * is on PATH, distribution's registry with a generated config.yml.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import http from 'node:http';
+
+export type ServerKind = 'wharf' | 'distribution';
+
+export const WHARF_MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+
+export interface RunningServer {
+  readonly kind: ServerKind;
+  readonly pid: number;
+  readonly url: string;
+  readonly root: string;
+  /** The temp dir holding the storage (and distribution's config); see removeInBackground. */
+  readonly dir: string;
+  /** SIGTERM, then SIGKILL after 15 s. */
+  stop(): Promise<void>;
+}
+
+export function distributionPath(): string | undefined {
+  const found = spawnSync('sh', ['-c', 'command -v docker-registry'], { encoding: 'utf8' });
+  return found.status === 0 ? found.stdout.trim() : undefined;
+}
+
+export function distributionVersion(): string | undefined {
+  const out = spawnSync('docker-registry', ['--version'], { encoding: 'utf8' });
+  return out.status === 0 ? out.stdout.trim() : undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function ping(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(`${url}/v2/`, { agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.setTimeout(1000, () => req.destroy());
+  });
+}
+
+function distributionConfig(root: string, addr: string): string {
+  return [
+    'version: 0.1',
+    'log:',
+    '  level: error',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${root}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: ${addr}`,
+    '',
+  ].join('\n');
+}
+
+export interface StartOptions {
+  /** Directory for `--cpu-prof` output; Wharf only. */
+  readonly profileDir?: string;
+}
+
+export async function startServer(kind: ServerKind, options: StartOptions = {}): Promise<RunningServer> {
+  const dir = await mkdtemp(join(tmpdir(), `wharf-bench-${kind}-`));
+  const root = join(dir, 'storage');
+  const port = await freePort();
+  const addr = `127.0.0.1:${port}`;
+  let child: ChildProcess;
+  if (kind === 'wharf') {
+    const nodeArgs = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
+    child = spawn(process.execPath, [...nodeArgs, WHARF_MAIN, 'serve'], {
+      env: {
+        ...process.env,
+        REGISTRY_HTTP_ADDR: addr,
+        REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root,
+        REGISTRY_STORAGE_DELETE_ENABLED: 'true',
+        REGISTRY_LOG_ACCESSLOG_DISABLED: 'true',
+        REGISTRY_LOG_LEVEL: 'error',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  } else {
+    const config = join(dir, 'config.yml');
+    await writeFile(config, distributionConfig(root, addr));
+    child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } });
+  }
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    if (stderr.length < 20_000) stderr += d.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let dead = false;
+  void exited.then(() => (dead = true));
+  const url = `http://${addr}`;
+  const deadline = Date.now() + 20_000;
+  while ((await ping(url)) !== 200) {
+    if (dead) throw new Error(`${kind} exited before answering: ${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${kind} did not answer /v2/ within 20 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (child.pid === undefined) throw new Error(`${kind}: no pid`);
+  return {
+    kind,
+    pid: child.pid,
+    url,
+    root,
+    dir,
+    stop: async () => {
+      if (!dead) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** Deletes the servers' temp dirs with a detached `rm -rf` that outlives the harness. */
+export function removeInBackground(dirs: readonly string[]): void {
+  if (dirs.length === 0) return;
+  spawn('rm', ['-rf', '--', ...dirs], { detached: true, stdio: 'ignore' }).unref();
+}
