@@ -52,9 +52,10 @@ export function cachedDriver(driver: StorageDriver, cache: WharfOptions['cache']
 }
 
 /** The registry with its decorators: disabled deletes inside read-only mode. */
-export function composeRegistry(options: Pick<WharfOptions, 'driver' | 'deleteEnabled' | 'readOnly' | 'referrersPageSize' | 'referencePolicy'>): Registry {
+export function composeRegistry(options: Pick<WharfOptions, 'driver' | 'deleteEnabled' | 'readOnly' | 'referrersPageSize' | 'referencePolicy' | 'cache'>): Registry {
   let registry: Registry = new StorageRegistry(options.driver, {
     referrersPageSize: options.referrersPageSize,
+    tagListTtlMs: options.cache?.ttlMs ?? 0,
     ...(options.referencePolicy !== undefined && { referencePolicy: options.referencePolicy }),
   });
   if (!options.deleteEnabled) registry = new NoDeleteRegistry(registry);

@@ -31,21 +31,24 @@ export function compareNames(a: string, b: string): number {
   return ac.length - bc.length;
 }
 
+/** Directories listed ahead of the one being walked: listing is I/O-bound, so overlap it. */
+const LOOKAHEAD = 16;
+
 export async function* walkRepositories(driver: StorageDriver, options: WalkOptions = {}): AsyncGenerator<WalkedRepository> {
   const after = options.after === undefined || options.after === '' ? undefined : options.after.split('/');
-  yield* walk(driver, REPOSITORIES_ROOT, [], after, options.signal);
+  const names = await listNames(driver, REPOSITORIES_ROOT, { signal: options.signal });
+  if (names !== undefined) yield* walk(driver, REPOSITORIES_ROOT, [], names, after, options.signal);
 }
 
 async function* walk(
   driver: StorageDriver,
   dir: string,
   prefix: readonly string[],
+  names: readonly string[],
   after: readonly string[] | undefined,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<WalkedRepository> {
   signal?.throwIfAborted();
-  const names = await listNames(driver, dir, { signal });
-  if (names === undefined) return;
   if (prefix.length > 0) {
     const special = names.filter((n) => n.startsWith('_'));
     const name = prefix.join('/');
@@ -54,9 +57,18 @@ async function* walk(
   // `after` prunes only while this directory lies on its path.
   const onPath = after !== undefined && prefix.length < after.length && prefix.every((c, i) => after[i] === c);
   const bound = onPath ? after[prefix.length] : undefined;
-  for (const child of names) {
-    if (child.startsWith('_')) continue;
-    if (bound !== undefined && child < bound) continue;
-    yield* walk(driver, `${dir}/${child}`, [...prefix, child], after, signal);
+  const children = names.filter((child) => !child.startsWith('_') && !(bound !== undefined && child < bound));
+  const listings: Promise<string[] | undefined>[] = [];
+  for (let i = 0; i < children.length; i++) {
+    while (listings.length < Math.min(children.length, i + LOOKAHEAD)) {
+      const listing = listNames(driver, `${dir}/${children[listings.length] as string}`, { signal });
+      // A listing started ahead may fail after the walk stopped: that must not go unhandled.
+      listing.catch(() => undefined);
+      listings.push(listing);
+    }
+    const childNames = await listings[i];
+    if (childNames === undefined) continue;
+    const child = children[i] as string;
+    yield* walk(driver, `${dir}/${child}`, [...prefix, child], childNames, after, signal);
   }
 }

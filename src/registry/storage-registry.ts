@@ -21,6 +21,8 @@ export interface StorageRegistryOptions {
   readonly hashers?: HasherCache;
   /** What pushed manifests must find in the repository (distribution's `validation` section). */
   readonly referencePolicy?: ReferencePolicy;
+  /** How long a repository's tag list may be served from memory (0: always listed). */
+  readonly tagListTtlMs?: number;
 }
 
 export class StorageRegistry implements Registry {
@@ -37,7 +39,7 @@ export class StorageRegistry implements Registry {
     const store = new BlobStore(driver);
     this.blobs = new RepositoryBlobs(driver, store);
     this.uploads = new UploadStore(driver, store, this.blobs, options.hashers);
-    this.tags = new TagStore(driver);
+    this.tags = new TagStore(driver, options.tagListTtlMs ?? 0);
     this.referrers = new ReferrersIndex(driver, options.referrersPageSize ?? 500);
     this.manifests = new ManifestStore(driver, store, this.blobs, this.tags, this.referrers, options.referencePolicy);
   }
