@@ -58,7 +58,3 @@ export class RegistryError extends Error {
     this.headers = options.headers ?? {};
   }
 }
-
-export function isRegistryError(err: unknown): err is RegistryError {
-  return err instanceof RegistryError;
-}

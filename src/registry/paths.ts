@@ -59,8 +59,3 @@ export const paths = {
   referrerEntry: (name: string, subject: Digest, referrer: Digest): string =>
     `${REPOSITORIES_ROOT}/${name}/_referrers/${subject.algorithm}/${subject.hex}/${referrer.algorithm}-${referrer.hex}.json`,
 } as const;
-
-/** The last component of a path. */
-export function basename(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
