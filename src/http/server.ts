@@ -36,7 +36,6 @@ export async function startServer(listener: RequestListener, address: ListenAddr
     requestTimeout: timeouts.requestMs,
     keepAliveTimeout: Math.min(timeouts.idleMs, 65_000),
     connectionsCheckingInterval: Math.max(250, Math.min(1000, Math.floor(timeouts.headerMs / 4))),
-    highWaterMark: 1024 * 1024,
   }, listener);
   server.timeout = timeouts.idleMs;
   server.on('timeout', (socket: Socket) => socket.destroy());
