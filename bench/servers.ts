@@ -89,7 +89,8 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
   const addr = `127.0.0.1:${port}`;
   let child: ChildProcess;
   if (kind === 'wharf') {
-    const nodeArgs = options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`];
+    // Run Wharf as `npm start` and the `wharf` bin do (see src/main.ts).
+    const nodeArgs = ['--max-semi-space-size=8', ...(options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`])];
     child = spawn(process.execPath, [...nodeArgs, WHARF_MAIN, 'serve'], {
       env: {
         ...process.env,
