@@ -4,6 +4,7 @@
  * is on PATH, distribution's registry with a generated config.yml.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { distributionConfig } from '../test/helpers/distribution.js';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -57,24 +58,6 @@ function ping(url: string): Promise<number> {
     req.on('error', () => resolve(0));
     req.setTimeout(1000, () => req.destroy());
   });
-}
-
-function distributionConfig(root: string, addr: string): string {
-  return [
-    'version: 0.1',
-    'log:',
-    '  level: error',
-    '  accesslog:',
-    '    disabled: true',
-    'storage:',
-    '  filesystem:',
-    `    rootdirectory: ${root}`,
-    '  delete:',
-    '    enabled: true',
-    'http:',
-    `  addr: ${addr}`,
-    '',
-  ].join('\n');
 }
 
 export interface StartOptions {

@@ -17,6 +17,7 @@ import { buildImage, buildIndex, imageBlobs, writeLayout, type BuiltImage, type 
 import { requireProgram, run, startWharfProcess, type WharfProcess } from '../helpers/process.js';
 import { assertSameFiles, expectedFiles, fileHashes, makeClients, sha256Hex, unpackImage, verifyLayout, type Clients } from '../helpers/clients.js';
 import { TestClient } from '../helpers/client.js';
+import { distributionConfig } from '../helpers/distribution.js';
 
 type Files = Readonly<Record<string, Buffer | string>>;
 
@@ -150,21 +151,7 @@ describe('distribution and Wharf on one storage root', () => {
     await mkdir(root);
     distributionHost = `127.0.0.1:${await freePort()}`;
     configFile = join(work, 'config.yml');
-    await writeFile(configFile, [
-      'version: 0.1',
-      'log:',
-      '  level: error',
-      '  accesslog:',
-      '    disabled: false',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${root}`,
-      '  delete:',
-      '    enabled: true',
-      'http:',
-      `  addr: ${distributionHost}`,
-      '',
-    ].join('\n'));
+    await writeFile(configFile, distributionConfig(root, distributionHost, { accessLog: true }));
     wharf = await startWharf();
     distribution = await startDistribution(configFile, distributionHost);
     clients = await makeClients(join(work, 'clients'), [wharf.host, distributionHost]);
