@@ -66,9 +66,13 @@ export function createApp(deps: HandlerDeps, options: AppOptions): RequestListen
     res.setHeader('X-Request-Id', requestId);
     for (const [name, values] of staticHeaders) res.setHeader(name, values as string[]);
 
+    let requestLog: Logger | undefined;
     const ctx: HttpContext = {
       req, res, requestId, path, query,
-      log: log.child({ requestId }),
+      // Most requests never log through it: the child logger is made on first use.
+      get log(): Logger {
+        return (requestLog ??= log.child({ requestId }));
+      },
       signal: controller.signal,
       params: {},
       route: 'unmatched',

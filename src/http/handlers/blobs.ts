@@ -4,7 +4,7 @@ import { parseDigest } from '../../registry/digest.js';
 import { RegistryError } from '../../registry/errors.js';
 import { repositoryName } from '../context.js';
 import { parseRange } from '../ranges.js';
-import { etagMatches } from './manifests.js';
+import { etagMatches } from '../conditional.js';
 import { sendEmpty, type HandlerDeps, type Handlers } from './deps.js';
 
 export function blobHandlers({ registry, limits }: HandlerDeps): Handlers {

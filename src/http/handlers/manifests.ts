@@ -3,19 +3,11 @@ import { RegistryError } from '../../registry/errors.js';
 import { isValidTag, parseReference, validateTag } from '../../registry/reference.js';
 import { readSmallBody } from '../body.js';
 import { repositoryName, type HttpContext } from '../context.js';
+import { etagMatches } from '../conditional.js';
 import { sendEmpty, type HandlerDeps, type Handlers } from './deps.js';
 
 function reference(ctx: HttpContext) {
   return parseReference(ctx.params.reference ?? '');
-}
-
-/** Whether an `If-None-Match` header names this ETag (or `*`). */
-export function etagMatches(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  return header.split(',').some((candidate) => {
-    const value = candidate.trim().replace(/^W\//, '');
-    return value === '*' || value === etag;
-  });
 }
 
 export function manifestHandlers({ registry, urls, limits }: HandlerDeps): Handlers {

@@ -18,7 +18,7 @@ export class ReferrersIndex {
     private readonly pageSize: number,
   ) {}
 
-  async record(name: string, subject: Digest, descriptor: ReferrerDescriptor & { digest: string }, referrer: Digest, ctx: OpContext): Promise<void> {
+  async record(name: string, subject: Digest, descriptor: ReferrerDescriptor, referrer: Digest, ctx: OpContext): Promise<void> {
     await this.driver.putContent(paths.referrerEntry(name, subject, referrer), Buffer.from(JSON.stringify(descriptor)), ctx);
   }
 
