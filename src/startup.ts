@@ -56,6 +56,7 @@ export function composeRegistry(options: Pick<WharfOptions, 'driver' | 'deleteEn
   let registry: Registry = new StorageRegistry(options.driver, {
     referrersPageSize: options.referrersPageSize,
     tagListTtlMs: options.cache?.ttlMs ?? 0,
+    catalogTtlMs: options.cache?.ttlMs ?? 0,
     ...(options.referencePolicy !== undefined && { referencePolicy: options.referencePolicy }),
   });
   if (!options.deleteEnabled) registry = new NoDeleteRegistry(registry);

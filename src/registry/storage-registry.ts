@@ -13,6 +13,7 @@ import { TagStore } from './tags/tag-store.js';
 import { ReferrersIndex } from './referrers/referrers-index.js';
 import { ManifestStore } from './manifests/manifest-store.js';
 import { listRepositories } from './catalog.js';
+import { CatalogCache, CatalogWatchDriver } from './catalog-cache.js';
 import type { ReferencePolicy } from './manifests/references.js';
 
 export interface StorageRegistryOptions {
@@ -23,6 +24,8 @@ export interface StorageRegistryOptions {
   readonly referencePolicy?: ReferencePolicy;
   /** How long a repository's tag list may be served from memory (0: always listed). */
   readonly tagListTtlMs?: number;
+  /** How long the `_catalog` may be served from memory (0: always walked). */
+  readonly catalogTtlMs?: number;
 }
 
 export class StorageRegistry implements Registry {
@@ -31,11 +34,15 @@ export class StorageRegistry implements Registry {
   private readonly tags: TagStore;
   private readonly referrers: ReferrersIndex;
   private readonly manifests: ManifestStore;
+  private readonly driver: StorageDriver;
+  private readonly catalogCache: CatalogCache | undefined;
 
-  constructor(
-    private readonly driver: StorageDriver,
-    options: StorageRegistryOptions = {},
-  ) {
+  constructor(storage: StorageDriver, options: StorageRegistryOptions = {}) {
+    const catalogTtlMs = options.catalogTtlMs ?? 0;
+    this.catalogCache = catalogTtlMs > 0 ? new CatalogCache(catalogTtlMs) : undefined;
+    // Every store writes through the watch driver, so the cached catalog sees each change.
+    const driver = this.catalogCache === undefined ? storage : new CatalogWatchDriver(storage, this.catalogCache);
+    this.driver = driver;
     const store = new BlobStore(driver);
     this.blobs = new RepositoryBlobs(driver, store);
     this.uploads = new UploadStore(driver, store, this.blobs, options.hashers);
@@ -84,6 +91,6 @@ export class StorageRegistry implements Registry {
     return this.referrers.list(name, subject, query, ctx);
   }
   catalog(page: Page, ctx: OpContext): Promise<CatalogPage> {
-    return listRepositories(this.driver, page, ctx);
+    return listRepositories(this.driver, page, ctx, this.catalogCache);
   }
 }
