@@ -73,7 +73,9 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
   let child: ChildProcess;
   if (kind === 'wharf') {
     // Run Wharf as `npm start` and the `wharf` bin do (see src/main.ts).
-    const nodeArgs = ['--max-semi-space-size=8', ...(options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`])];
+    // BENCH_WHARF_NODE_ARGS: extra node flags for experiments (later flags win: `--max-semi-space-size=8`).
+    const extra = (process.env.BENCH_WHARF_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
+    const nodeArgs = ['--max-semi-space-size=4', '--heap-growing-percent=30', ...extra, ...(options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`])];
     child = spawn(process.execPath, [...nodeArgs, WHARF_MAIN, 'serve'], {
       env: {
         ...process.env,

@@ -147,7 +147,7 @@ class ByteMeter extends Transform {
     private readonly limit: number | undefined,
     private readonly hash: Hash | undefined,
   ) {
-    super({ highWaterMark: 128 * 1024 });
+    super({ highWaterMark: 64 * 1024 });
   }
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     if (this.limit !== undefined && this.bytes + chunk.length > this.limit) {

@@ -38,7 +38,8 @@ export const STAGING_MAX_AGE_MS = 60 * 60 * 1000;
 export const DEFAULT_ROOT_DIRECTORY = '/var/lib/registry';
 
 const READ_HIGH_WATER_MARK = 1024 * 1024;
-const WRITE_HIGH_WATER_MARK = 512 * 1024;
+/** Per open writer: 20 parallel uploads hold 20 of these; a socket read is 64 KiB. */
+const WRITE_HIGH_WATER_MARK = 256 * 1024;
 /** Fallback temp files in a target's own directory: `.<basename>.tmp-<hex>`; never listed. */
 const LOCAL_TEMP_RE = /^\..+\.tmp-[0-9a-f]{16}$/;
 const RETRIES = 5;
