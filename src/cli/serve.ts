@@ -20,7 +20,7 @@ export function listenAddress(http: WharfConfig['http']): ListenAddress {
   return { host: host === '' ? undefined : host, port: Number(http.addr.slice(colon + 1)) };
 }
 
-function driverParameters(storage: WharfConfig['storage']): Record<string, unknown> {
+export function driverParameters(storage: WharfConfig['storage']): Record<string, unknown> {
   return storage.driver === 'filesystem' ? { ...storage.filesystem } : {};
 }
 
