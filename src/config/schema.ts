@@ -161,6 +161,25 @@ const wharfSchema = z
   })
   .prefault({});
 
+/** Wharf's garbage collection inside the server (`wharf gc` is the offline command). */
+const gcSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    interval: duration('zero-only').prefault('24h'),
+    deleteuntagged: z.boolean().default(false),
+    dryrun: z.boolean().default(false),
+    draintimeout: duration('zero-only').prefault('5m'),
+  })
+  .superRefine(
+    (gc, ctx) => {
+      if (typeof gc !== 'object' || gc === null) return;
+      const { enabled, interval } = gc as Partial<typeof gc>;
+      if (enabled === true && interval === 0) ctx.addIssue({ code: 'custom', path: ['interval'], message: 'must be more than 0 when gc is enabled' });
+    },
+    { when: () => true },
+  )
+  .prefault({});
+
 const REDIS_KEYS = [
   // distribution 2.8
   'addr', 'password', 'db', 'dialtimeout', 'readtimeout', 'writetimeout', 'pool', 'tls',
@@ -194,6 +213,7 @@ export const documentSchema = z.strictObject({
   catalog: z.strictObject({ maxentries: int().default(1000) }).prefault({}),
   tags: z.strictObject({ maxtags: int().default(0) }).prefault({}),
   wharf: wharfSchema,
+  gc: gcSchema,
 });
 
 type Document = z.output<typeof documentSchema>;
@@ -227,6 +247,8 @@ function toWharfConfig(doc: Document) {
     /** 0 (or less) means no limit on `n` for tag listing */
     tags: { maxtags: Math.max(doc.tags.maxtags, 0) },
     wharf: doc.wharf,
+    /** durations in milliseconds */
+    gc: doc.gc,
   };
 }
 
@@ -283,4 +305,6 @@ export const DURATION_PATHS: readonly string[] = [
   'wharf.http.timeouts.idle',
   'wharf.http.timeouts.request',
   'wharf.cache.ttl',
+  'gc.interval',
+  'gc.draintimeout',
 ];
