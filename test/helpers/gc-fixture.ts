@@ -164,7 +164,7 @@ export async function pullIntact(client: TestClient, repo: string, reference: st
 }
 
 /** Checks what gc left through the registry API: kept content pulls intact, removed manifests are unknown. */
-export async function verifyAfterGc(client: TestClient, fixture: GcFixture, deleteUntagged: boolean): Promise<void> {
+export async function verifyAfterGc(client: TestClient, fixture: GcFixture, deleteUntagged: boolean, options: { readonly referrersApi?: boolean } = {}): Promise<void> {
   for (const [repoTag, m] of fixture.tagged) {
     const [repo, tag] = repoTag.split(':') as [string, string];
     await pullIntact(client, repo, tag, m.digest);
@@ -174,7 +174,8 @@ export async function verifyAfterGc(client: TestClient, fixture: GcFixture, dele
     const response = await client.request(`/v2/${m.repo}/manifests/${m.digest}`, { method: 'HEAD', headers: { Accept: OCI_MANIFEST } });
     assert.equal(response.status, deleteUntagged ? 404 : 200, `${fixture.names.get(m.digest)} after gc`);
   }
-  for (const [key, expected] of fixture.referrers) {
+  // A root distribution wrote has no referrers index for Wharf's referrers API to list.
+  for (const [key, expected] of options.referrersApi === false ? [] : fixture.referrers) {
     const [repo, subject] = key.split('@') as [string, string];
     const response = await client.request(`/v2/${repo}/referrers/${subject}`);
     assert.equal(response.status, 200);
