@@ -108,7 +108,8 @@ export async function markRepository(driver: StorageDriver, repo: WalkedReposito
   const parsed = await mapLimit(revisions, options.concurrency, (d) => readReferences(driver, name, d, options), options.signal);
   revisions.forEach((d, i) => references.set(d.value, parsed[i]));
 
-  const tags = repo.special.includes('_manifests') ? await readTags(driver, name, options) : new Map<string, string | undefined>();
+  // Tags matter only to decide what is untagged (and whose tag index entries go with it).
+  const tags = options.deleteUntagged && repo.special.includes('_manifests') ? await readTags(driver, name, options) : new Map<string, string | undefined>();
   const tagged = new Set([...tags.values()].filter((d): d is string => d !== undefined));
 
   const referrers = new Map<string, string[]>();

@@ -74,13 +74,17 @@ class Sweeper {
   }
 
   async manifests(plan: RepositoryPlan): Promise<void> {
-    for (const digest of plan.unreached) {
-      for (const tag of plan.tags) {
-        const link = paths.tagIndexLink(plan.name, tag, digest);
-        if ((await statIfPresent(this.reader, link, { signal: this.signal })) === undefined) continue;
+    if (plan.unreached.length === 0) return;
+    const unreached = new Set(plan.unreached.map((d) => d.value));
+    // One listing per tag rather than one look-up per tag and manifest.
+    for (const tag of plan.tags) {
+      for (const digest of await listDigestDirs(this.reader, (alg) => paths.tagIndexesDir(plan.name, tag, alg), this.signal)) {
+        if (!unreached.has(digest.value)) continue;
         this.counts.tagLinksDeleted++;
         if (!this.options.dryRun) await deleteIfPresent(this.deleter, paths.tagIndexDir(plan.name, tag, digest), { signal: this.signal });
       }
+    }
+    for (const digest of plan.unreached) {
       this.counts.manifestsDeleted++;
       await this.remove(paths.revisionDir(plan.name, digest), 'manifest', digest.value, plan.name);
     }

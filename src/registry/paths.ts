@@ -54,6 +54,9 @@ export const paths = {
   tagsDir: (name: string): string => `${REPOSITORIES_ROOT}/${name}/_manifests/tags`,
   tagDir: (name: string, tag: string): string => `${REPOSITORIES_ROOT}/${name}/_manifests/tags/${tag}`,
   tagCurrentLink: (name: string, tag: string): string => `${REPOSITORIES_ROOT}/${name}/_manifests/tags/${tag}/current/link`,
+  /** `_manifests/tags/<tag>/index` or `.../index/<alg>`: for walking a tag's history. */
+  tagIndexesDir: (name: string, tag: string, algorithm?: string): string =>
+    `${REPOSITORIES_ROOT}/${name}/_manifests/tags/${tag}/index${algorithm === undefined ? '' : `/${algorithm}`}`,
   tagIndexDir: (name: string, tag: string, d: Digest): string =>
     `${REPOSITORIES_ROOT}/${name}/_manifests/tags/${tag}/index/${d.algorithm}/${d.hex}`,
   tagIndexLink: (name: string, tag: string, d: Digest): string =>
