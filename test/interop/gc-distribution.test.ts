@@ -27,6 +27,7 @@ import { distributionConfig, freePort, startDistribution } from '../helpers/dist
 import { MAIN, requireProgram, run } from '../helpers/process.js';
 import { pullIntact, pushGcFixture, verifyAfterGc, type GcFixture } from '../helpers/gc-fixture.js';
 import { startTestWharf } from '../helpers/wharf.js';
+import { makeClients, verifyLayout } from '../helpers/clients.js';
 import { FilesystemDriver } from '../../src/storage/filesystem/filesystem-driver.js';
 import { wrapDriver } from '../../src/storage/base.js';
 
@@ -141,17 +142,27 @@ describe('wharf gc and distribution garbage-collect on copies of one distributio
       assert.ok(removedByDist.has(revision) && removedByWharf.has(revision), `${fixture.names.get(m.digest)} removed by both`);
     }
 
+    // A real client pulls the multi-arch image (every platform) from Wharf's root; from 2.8.2's it fails.
+    requireProgram('skopeo');
     const w = await startTestWharf({ driver: wrapDriver(await FilesystemDriver.open({ rootDirectory: wharfRoot })) });
+    const d = await startTestWharf({ driver: wrapDriver(await FilesystemDriver.open({ rootDirectory: distRoot })) });
+    const hostOf = (url: string): string => url.replace(/^http:\/\//, '');
+    const clients = await makeClients(join(work, 'clients'), [hostOf(w.url), hostOf(d.url)]);
     try {
       await verifyAfterGc(new TestClient(w.url), fixture, true, { referrersApi: false });
+      const layout = join(work, 'multi-from-wharf');
+      await clients.skopeo(['copy', '--all', '--preserve-digests', '--src-tls-verify=false', `docker://${hostOf(w.url)}/multi:latest`, `oci:${layout}:latest`]);
+      const pulled = await verifyLayout(layout, 'latest');
+      assert.equal(pulled.top, fixture.tagged.get('multi:latest')?.digest);
+      assert.equal(pulled.manifests.size, 2, 'both platforms pulled');
+
+      await assert.rejects(pullIntact(new TestClient(d.url), 'multi', 'latest'), 'distribution 2.8.2 broke the multi-arch image');
+      const broken = await clients.raw('skopeo', ['copy', '--all', '--preserve-digests', '--src-tls-verify=false', `docker://${hostOf(d.url)}/multi:latest`, `oci:${join(work, 'multi-from-dist')}:latest`]);
+      assert.notEqual(broken.code, 0, 'skopeo cannot pull the multi-arch image from the root 2.8.2 collected');
     } finally {
       await w.stop();
-    }
-    const d = await startTestWharf({ driver: wrapDriver(await FilesystemDriver.open({ rootDirectory: distRoot })) });
-    try {
-      await assert.rejects(pullIntact(new TestClient(d.url), 'multi', 'latest'), 'distribution 2.8.2 broke the multi-arch image');
-    } finally {
       await d.stop();
+      await clients.remove();
     }
   });
 });
