@@ -30,3 +30,16 @@ test('an enabled gc needs an interval, and unknown gc keys are errors', () => {
   assert.throws(() => resolveConfig({ ...base, gc: { enabled: true, interval: 0 } }, 'test', {}), (err: unknown) => err instanceof ConfigError && /gc\.interval/.test(err.message));
   assert.throws(() => resolveConfig({ ...base, gc: { delete_untagged: true } }, 'test', {}), (err: unknown) => err instanceof ConfigError && /delete_untagged/.test(err.message));
 });
+
+test('wharf serve with gc enabled schedules the collector', { timeout: 60_000 }, async () => {
+  const { startWharfProcess } = await import('../helpers/process.js');
+  const wharf = await startWharfProcess({ REGISTRY_STORAGE: 'inmemory', REGISTRY_GC_ENABLED: 'true', REGISTRY_GC_INTERVAL: '6h', REGISTRY_GC_DELETEUNTAGGED: 'true' });
+  try {
+    const scheduled = wharf.logs.find((l) => l['msg'] === 'garbage collection scheduled');
+    assert.ok(scheduled, JSON.stringify(wharf.logs));
+    assert.equal(scheduled['intervalMs'], 6 * 3_600_000);
+    assert.equal(scheduled['deleteUntagged'], true);
+  } finally {
+    await wharf.stop();
+  }
+});
