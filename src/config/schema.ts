@@ -15,6 +15,7 @@ import * as z from 'zod';
 import { duration, HEADER_NAME, compileUrlPattern, int, lowerEnum, nonEmptyStr, str, strList } from './schema-helpers.js';
 import { STORAGE_SETTINGS, storageSchema } from './schema-storage.js';
 import { ignored, ignoredSection, refused } from './support.js';
+import { gcSchema } from './schema-gc.js';
 
 export { compileUrlPattern } from './schema-helpers.js';
 export type { StorageConfig, FilesystemParams } from './schema-storage.js';
@@ -159,25 +160,6 @@ const wharfSchema = z
       })
       .prefault({}),
   })
-  .prefault({});
-
-/** Wharf's garbage collection inside the server (`wharf gc` is the offline command). */
-const gcSchema = z
-  .strictObject({
-    enabled: z.boolean().default(false),
-    interval: duration('zero-only').prefault('24h'),
-    deleteuntagged: z.boolean().default(false),
-    dryrun: z.boolean().default(false),
-    draintimeout: duration('zero-only').prefault('5m'),
-  })
-  .superRefine(
-    (gc, ctx) => {
-      if (typeof gc !== 'object' || gc === null) return;
-      const { enabled, interval } = gc as Partial<typeof gc>;
-      if (enabled === true && interval === 0) ctx.addIssue({ code: 'custom', path: ['interval'], message: 'must be more than 0 when gc is enabled' });
-    },
-    { when: () => true },
-  )
   .prefault({});
 
 const REDIS_KEYS = [

@@ -57,6 +57,7 @@ export class WriteGate {
     const drained = new Promise<boolean>((resolve) => this.drained.push(() => resolve(true)));
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), drainTimeoutMs);
+      timer.unref();
     });
     const ok = await Promise.race([drained, timeout]);
     clearTimeout(timer);
