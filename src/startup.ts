@@ -16,6 +16,8 @@ import { CachingDriver } from './storage/cache/caching-driver.js';
 import { BLOBS_ROOT } from './registry/paths.js';
 import type { HandlerLimits } from './http/handlers/deps.js';
 import type { ReferencePolicy } from './registry/manifests/references.js';
+import { GatedRegistry, WriteGate } from './gc/write-gate.js';
+import { startGcSchedule, type GcSchedule, type GcScheduler } from './gc/schedule.js';
 
 export interface WharfOptions {
   readonly driver: StorageDriver;
@@ -37,6 +39,8 @@ export interface WharfOptions {
   readonly cache?: { readonly ttlMs: number; readonly maxBytes: number } | undefined;
   /** Upload purging; off when undefined. */
   readonly uploadPurging?: PurgeSchedule | undefined;
+  /** Garbage collection in the server (the `gc` section); off when undefined. */
+  readonly gc?: GcSchedule | undefined;
 }
 
 export const DEFAULT_LIMITS: HandlerLimits = { manifestMaxSize: 4 * 1024 * 1024, catalogMaxEntries: 1000, tagsMaxTags: 0, redirect: true };
@@ -52,15 +56,22 @@ export function cachedDriver(driver: StorageDriver, cache: WharfOptions['cache']
 }
 
 /** The registry with its decorators: disabled deletes inside read-only mode. */
-export function composeRegistry(options: Pick<WharfOptions, 'driver' | 'deleteEnabled' | 'readOnly' | 'referrersPageSize' | 'referencePolicy' | 'cache'>): Registry {
-  let registry: Registry = new StorageRegistry(options.driver, {
+export function composeRegistry(
+  options: Pick<WharfOptions, 'driver' | 'deleteEnabled' | 'readOnly' | 'referrersPageSize' | 'referencePolicy' | 'cache'> & { readonly gcGate?: WriteGate | undefined },
+  onStorage?: (storage: StorageRegistry) => void,
+): Registry {
+  const storage = new StorageRegistry(options.driver, {
     referrersPageSize: options.referrersPageSize,
     tagListTtlMs: options.cache?.ttlMs ?? 0,
     catalogTtlMs: options.cache?.ttlMs ?? 0,
     ...(options.referencePolicy !== undefined && { referencePolicy: options.referencePolicy }),
   });
+  onStorage?.(storage);
+  let registry: Registry = storage;
   if (!options.deleteEnabled) registry = new NoDeleteRegistry(registry);
   if (options.readOnly) registry = new ReadOnlyRegistry(registry);
+  // Outermost: the in-server collector's read-only switch counts every write under way.
+  if (options.gcGate !== undefined) registry = new GatedRegistry(registry, options.gcGate);
   return registry;
 }
 
@@ -69,11 +80,16 @@ export interface RunningWharf {
   readonly server: RunningServer;
   /** The base URL clients reach this instance at (`http://127.0.0.1:<port>`), when on TCP. */
   readonly url: string | undefined;
+  /** The in-server garbage collector, when the `gc` section enables it. */
+  readonly gc?: GcScheduler | undefined;
   stop(drainMs?: number): Promise<void>;
 }
 
 export async function startWharf(options: WharfOptions): Promise<RunningWharf> {
-  const registry = composeRegistry({ ...options, driver: cachedDriver(options.driver, options.cache) });
+  const driver = cachedDriver(options.driver, options.cache);
+  const gcGate = options.gc !== undefined && !options.gc.dryRun ? new WriteGate() : undefined;
+  let storage: StorageRegistry | undefined;
+  const registry = composeRegistry({ ...options, driver, gcGate }, (s) => (storage = s));
   const urls = new UrlBuilder({ prefix: options.prefix, host: options.host, relative: options.relativeUrls });
   const listener = createApp({ registry, urls, limits: options.limits }, {
     log: options.log,
@@ -85,14 +101,26 @@ export async function startWharf(options: WharfOptions): Promise<RunningWharf> {
   const stopPurger = options.uploadPurging !== undefined && !options.readOnly
     ? startUploadPurger(options.driver, options.uploadPurging, options.log)
     : undefined;
+  const gc = options.gc === undefined ? undefined : startGcSchedule({
+    driver: options.driver,
+    sweepDriver: driver,
+    gate: gcGate,
+    clearCaches: () => {
+      if (driver instanceof CachingDriver) driver.clear();
+      storage?.clearCaches();
+    },
+    log: options.log,
+  }, options.gc);
   const host = options.address.host === undefined || options.address.host === '' || options.address.host === '0.0.0.0' ? '127.0.0.1' : options.address.host;
   const url = server.port === undefined ? undefined : `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
   return {
     registry,
     server,
     url,
+    gc,
     stop: async (drainMs) => {
       stopPurger?.();
+      gc?.stop();
       await server.close(drainMs);
     },
   };

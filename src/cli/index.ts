@@ -1,9 +1,10 @@
-/** The `wharf` command line: serve, config check/print, --version. */
+/** The `wharf` command line: serve, config check/print, gc, --version. */
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { VERSION } from '../version.js';
 import { registerConfigCommands } from './config-command.js';
 import { serve } from './serve.js';
+import { registerGcCommand } from './gc-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('wharf')
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     });
 
   registerConfigCommands(program);
+  registerGcCommand(program);
   return program;
 }
 

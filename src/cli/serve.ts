@@ -20,7 +20,7 @@ export function listenAddress(http: WharfConfig['http']): ListenAddress {
   return { host: host === '' ? undefined : host, port: Number(http.addr.slice(colon + 1)) };
 }
 
-function driverParameters(storage: WharfConfig['storage']): Record<string, unknown> {
+export function driverParameters(storage: WharfConfig['storage']): Record<string, unknown> {
   return storage.driver === 'filesystem' ? { ...storage.filesystem } : {};
 }
 
@@ -63,6 +63,9 @@ export function wharfOptions(config: Readonly<WharfConfig>, driver: StorageDrive
     referencePolicy: referencePolicy(config.validation),
     cache: config.wharf.cache.ttl > 0 && config.wharf.cache.maxbytes > 0 ? { ttlMs: config.wharf.cache.ttl, maxBytes: config.wharf.cache.maxbytes } : undefined,
     uploadPurging: purging.enabled ? { ageMs: purging.age, intervalMs: purging.interval, dryRun: purging.dryrun } : undefined,
+    gc: config.gc.enabled
+      ? { intervalMs: config.gc.interval, deleteUntagged: config.gc.deleteuntagged, dryRun: config.gc.dryrun, drainTimeoutMs: config.gc.draintimeout }
+      : undefined,
   };
 }
 

@@ -15,6 +15,7 @@ import * as z from 'zod';
 import { duration, HEADER_NAME, compileUrlPattern, int, lowerEnum, nonEmptyStr, str, strList } from './schema-helpers.js';
 import { STORAGE_SETTINGS, storageSchema } from './schema-storage.js';
 import { ignored, ignoredSection, refused } from './support.js';
+import { gcSchema } from './schema-gc.js';
 
 export { compileUrlPattern } from './schema-helpers.js';
 export type { StorageConfig, FilesystemParams } from './schema-storage.js';
@@ -194,6 +195,7 @@ export const documentSchema = z.strictObject({
   catalog: z.strictObject({ maxentries: int().default(1000) }).prefault({}),
   tags: z.strictObject({ maxtags: int().default(0) }).prefault({}),
   wharf: wharfSchema,
+  gc: gcSchema,
 });
 
 type Document = z.output<typeof documentSchema>;
@@ -227,6 +229,8 @@ function toWharfConfig(doc: Document) {
     /** 0 (or less) means no limit on `n` for tag listing */
     tags: { maxtags: Math.max(doc.tags.maxtags, 0) },
     wharf: doc.wharf,
+    /** durations in milliseconds */
+    gc: doc.gc,
   };
 }
 
@@ -283,4 +287,6 @@ export const DURATION_PATHS: readonly string[] = [
   'wharf.http.timeouts.idle',
   'wharf.http.timeouts.request',
   'wharf.cache.ttl',
+  'gc.interval',
+  'gc.draintimeout',
 ];

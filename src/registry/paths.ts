@@ -35,17 +35,30 @@ export const REPOSITORY_MARKERS: readonly string[] = ['_manifests', '_layers'];
 export const paths = {
   blobData: (d: Digest): string => `${BLOBS_ROOT}/${d.algorithm}/${d.hex.slice(0, 2)}/${d.hex}/data`,
   blobDir: (d: Digest): string => `${BLOBS_ROOT}/${d.algorithm}/${d.hex.slice(0, 2)}/${d.hex}`,
+  /** `blobs/`, `blobs/<alg>` or `blobs/<alg>/<first 2 hex>`: for walking every blob (garbage collection). */
+  blobsDir: (algorithm?: string, prefix?: string): string =>
+    [BLOBS_ROOT, ...(algorithm === undefined ? [] : [algorithm]), ...(prefix === undefined ? [] : [prefix])].join('/'),
 
   repository: (name: string): string => `${REPOSITORIES_ROOT}/${name}`,
   layerLink: (name: string, d: Digest): string => `${REPOSITORIES_ROOT}/${name}/_layers/${d.algorithm}/${d.hex}/link`,
   layerLinkDir: (name: string, d: Digest): string => `${REPOSITORIES_ROOT}/${name}/_layers/${d.algorithm}/${d.hex}`,
+  /** `_layers` or `_layers/<alg>`: for walking a repository's blob links. */
+  layersDir: (name: string, algorithm?: string): string => `${REPOSITORIES_ROOT}/${name}/_layers${algorithm === undefined ? '' : `/${algorithm}`}`,
 
   manifestsDir: (name: string): string => `${REPOSITORIES_ROOT}/${name}/_manifests`,
   revisionLink: (name: string, d: Digest): string => `${REPOSITORIES_ROOT}/${name}/_manifests/revisions/${d.algorithm}/${d.hex}/link`,
   revisionDir: (name: string, d: Digest): string => `${REPOSITORIES_ROOT}/${name}/_manifests/revisions/${d.algorithm}/${d.hex}`,
+  /** `_manifests/revisions` or `_manifests/revisions/<alg>`: for walking a repository's manifests. */
+  revisionsDir: (name: string, algorithm?: string): string =>
+    `${REPOSITORIES_ROOT}/${name}/_manifests/revisions${algorithm === undefined ? '' : `/${algorithm}`}`,
   tagsDir: (name: string): string => `${REPOSITORIES_ROOT}/${name}/_manifests/tags`,
   tagDir: (name: string, tag: string): string => `${REPOSITORIES_ROOT}/${name}/_manifests/tags/${tag}`,
   tagCurrentLink: (name: string, tag: string): string => `${REPOSITORIES_ROOT}/${name}/_manifests/tags/${tag}/current/link`,
+  /** `_manifests/tags/<tag>/index` or `.../index/<alg>`: for walking a tag's history. */
+  tagIndexesDir: (name: string, tag: string, algorithm?: string): string =>
+    `${REPOSITORIES_ROOT}/${name}/_manifests/tags/${tag}/index${algorithm === undefined ? '' : `/${algorithm}`}`,
+  tagIndexDir: (name: string, tag: string, d: Digest): string =>
+    `${REPOSITORIES_ROOT}/${name}/_manifests/tags/${tag}/index/${d.algorithm}/${d.hex}`,
   tagIndexLink: (name: string, tag: string, d: Digest): string =>
     `${REPOSITORIES_ROOT}/${name}/_manifests/tags/${tag}/index/${d.algorithm}/${d.hex}/link`,
 
@@ -54,6 +67,8 @@ export const paths = {
   uploadData: (name: string, id: string): string => `${REPOSITORIES_ROOT}/${name}/_uploads/${id}/data`,
   uploadStartedAt: (name: string, id: string): string => `${REPOSITORIES_ROOT}/${name}/_uploads/${id}/startedat`,
 
+  /** `_referrers`, `_referrers/<alg>`: for walking a repository's referrers index. */
+  referrersRoot: (name: string, algorithm?: string): string => `${REPOSITORIES_ROOT}/${name}/_referrers${algorithm === undefined ? '' : `/${algorithm}`}`,
   referrersDir: (name: string, subject: Digest): string =>
     `${REPOSITORIES_ROOT}/${name}/_referrers/${subject.algorithm}/${subject.hex}`,
   referrerEntry: (name: string, subject: Digest, referrer: Digest): string =>

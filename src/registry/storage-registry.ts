@@ -51,6 +51,11 @@ export class StorageRegistry implements Registry {
     this.manifests = new ManifestStore(driver, store, this.blobs, this.tags, this.referrers, options.referencePolicy);
   }
 
+  /** Forgets what this registry keeps in memory about the storage (tag lists), after a garbage collection. */
+  clearCaches(): void {
+    this.tags.forgetAll();
+  }
+
   blob(name: string, digest: Digest, ctx: OpContext): Promise<BlobHandle> {
     return this.blobs.handle(name, digest, ctx);
   }

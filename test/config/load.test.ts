@@ -60,6 +60,7 @@ test('minimal file: distribution defaults everywhere', async () => {
       cache: { ttl: 2000, maxbytes: 16777216 },
       http: { timeouts: { header: 30_000, idle: 120_000, request: 0 } },
     },
+    gc: { enabled: false, interval: 86_400_000, deleteuntagged: false, dryrun: false, draintimeout: 300_000 },
   });
 });
 

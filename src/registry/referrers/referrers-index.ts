@@ -12,6 +12,13 @@ import type { OpContext, ReferrerDescriptor, ReferrersPage, ReferrersQuery } fro
 
 const ENTRY = /^([a-z0-9]+)-([a-f0-9]+)\.json$/;
 
+/** The referrer an entry's file name (`<alg>-<hex>.json`) stands for; undefined for another file. */
+export function referrerOfEntry(entry: string): Digest | undefined {
+  const m = ENTRY.exec(entry);
+  const parsed = m === null ? undefined : tryParseDigest(`${m[1]}:${m[2]}`);
+  return parsed === undefined || typeof parsed === 'string' ? undefined : parsed;
+}
+
 export class ReferrersIndex {
   constructor(
     private readonly driver: StorageDriver,
@@ -29,9 +36,8 @@ export class ReferrersIndex {
   async list(name: string, subject: Digest, query: ReferrersQuery, ctx: OpContext): Promise<ReferrersPage> {
     const entries = (await listNames(this.driver, paths.referrersDir(name, subject), ctx)) ?? [];
     const digests = entries
-      .map((e) => ENTRY.exec(e))
-      .map((m) => (m === null ? undefined : tryParseDigest(`${m[1]}:${m[2]}`)))
-      .filter((d): d is Digest => d !== undefined && typeof d !== 'string')
+      .map(referrerOfEntry)
+      .filter((d): d is Digest => d !== undefined)
       .filter((d) => query.last === undefined || d.value > query.last)
       .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
     const limit = Math.min(query.n ?? this.pageSize, this.pageSize);

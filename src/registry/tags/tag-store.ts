@@ -32,6 +32,12 @@ export class TagStore {
     this.lists.delete(name);
   }
 
+  /** Forgets every cached list (after a garbage collection, which works past this store). */
+  forgetAll(): void {
+    this.generation++;
+    this.lists.clear();
+  }
+
   /** The digest a tag points at; MANIFEST_UNKNOWN when the tag does not exist. */
   async resolve(name: string, tag: string, ctx: OpContext): Promise<Digest> {
     const digest = await readLink(this.driver, paths.tagCurrentLink(name, tag), ctx);
