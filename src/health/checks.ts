@@ -3,9 +3,10 @@ import { stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import type { HealthConfig } from '../config/schema-ops.js';
 import { PathNotFoundError, type StorageDriver } from '../storage/driver.js';
+import { ROOT } from '../registry/paths.js';
 import type { HealthCheck } from './monitor.js';
 
-/** The storage answers a stat of its root (nothing there yet is fine, as in distribution). */
+/** The storage answers a stat of the registry's root directory (nothing there yet is fine, as in distribution). */
 export function storageDriverCheck(driver: StorageDriver, intervalMs: number, threshold: number): HealthCheck {
   return {
     name: `storagedriver_${driver.name}`,
@@ -13,7 +14,7 @@ export function storageDriverCheck(driver: StorageDriver, intervalMs: number, th
     threshold,
     run: async () => {
       try {
-        await driver.stat('/', { signal: AbortSignal.timeout(Math.max(intervalMs, 1000)) });
+        await driver.stat(ROOT, { signal: AbortSignal.timeout(Math.max(intervalMs, 1000)) });
       } catch (err) {
         if (!(err instanceof PathNotFoundError)) throw err;
       }
