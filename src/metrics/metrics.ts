@@ -77,14 +77,14 @@ export class WharfMetrics {
 
   readonly notificationDeliveries = new Counter({
     name: 'registry_notifications_deliveries_total',
-    help: 'Events delivered (acknowledged with a 2xx or 3xx), by endpoint.',
+    help: 'Events delivered (their envelope acknowledged with a 2xx or 3xx), by endpoint.',
     labelNames: ['endpoint'] as const,
     registers: [this.registry],
   });
 
   readonly notificationFailures = new Counter({
     name: 'registry_notifications_failures_total',
-    help: 'Failed delivery attempts (error, timeout or another status), by endpoint.',
+    help: 'Failed delivery attempts of an envelope (error, timeout or another status), by endpoint.',
     labelNames: ['endpoint'] as const,
     registers: [this.registry],
   });

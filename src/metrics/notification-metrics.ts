@@ -5,7 +5,7 @@ import type { WharfMetrics } from './metrics.js';
 export function notificationMetrics(metrics: WharfMetrics): NotifierObserver {
   return {
     queued: (endpoint, action) => metrics.notificationEvents.labels(endpoint, action).inc(),
-    delivered: (endpoint) => metrics.notificationDeliveries.labels(endpoint).inc(),
+    delivered: (endpoint, count) => metrics.notificationDeliveries.labels(endpoint).inc(count),
     failed: (endpoint) => metrics.notificationFailures.labels(endpoint).inc(),
     pending: (endpoint, count) => metrics.notificationPending.labels(endpoint).set(count),
   };

@@ -5,9 +5,9 @@
  * - `append` writes a line and resolves once it is on disk (fdatasync). Appends that arrive while
  *   a write is under way are written together with one fdatasync (group commit), so a busy
  *   registry pays one disk flush per batch, not per event.
- * - `next` reads the first undelivered line; `ack` moves the cursor past it. The cursor file is
- *   replaced atomically but not synced: after a crash a few delivered events may be sent again
- *   (delivery is at least once).
+ * - `next` reads the first undelivered lines (a batch); `ack` moves the cursor past them. The
+ *   cursor file is replaced atomically but not synced: after a crash a few delivered events may
+ *   be sent again (delivery is at least once).
  * - When everything is delivered and the file has grown past `compactBytes`, it is truncated
  *   (under the write lock, then the cursor is reset); a cursor found beyond the end of the file
  *   at start-up means a crash between the two, and is reset too.
@@ -19,9 +19,10 @@ const LOG = 'events.log';
 const CURSOR = 'cursor';
 const NEWLINE = 0x0a;
 
-export interface JournalEntry {
-  readonly line: string;
-  /** Offset just past the line's newline: the cursor once it is delivered. */
+export interface JournalBatch {
+  /** Events, each a JSON text, in journal order. */
+  readonly lines: readonly string[];
+  /** Offset just past the last line's newline: the cursor once they are delivered. */
   readonly end: number;
 }
 
@@ -117,25 +118,35 @@ export class Journal {
     this.writing = undefined;
   }
 
-  /** The first undelivered event, or undefined when all are delivered. */
-  async next(): Promise<JournalEntry | undefined> {
+  /**
+   * The first undelivered events, in order: up to `maxEvents` and about `maxBytes` (always at least
+   * one whole event); undefined when all are delivered.
+   */
+  async next(maxEvents = 1, maxBytes = 256 * 1024): Promise<JournalBatch | undefined> {
     if (this.cursor >= this.size) return undefined;
-    let length = Math.min(64 * 1024, this.size - this.cursor);
+    let length = Math.min(maxBytes, this.size - this.cursor);
     for (;;) {
       const chunk = Buffer.alloc(length);
       const { bytesRead } = await this.reader.read(chunk, 0, length, this.cursor);
-      const newline = chunk.subarray(0, bytesRead).indexOf(NEWLINE);
-      if (newline !== -1) return { line: chunk.toString('utf8', 0, newline), end: this.cursor + newline + 1 };
+      const lines: string[] = [];
+      let at = 0;
+      while (lines.length < maxEvents) {
+        const newline = chunk.indexOf(NEWLINE, at);
+        if (newline === -1 || newline >= bytesRead) break;
+        lines.push(chunk.toString('utf8', at, newline));
+        at = newline + 1;
+      }
+      if (lines.length > 0) return { lines, end: this.cursor + at };
       if (this.cursor + bytesRead >= this.size) return undefined; // cannot happen: every write ends with a newline
       length = Math.min(length * 2, this.size - this.cursor);
     }
   }
 
-  /** Marks the events up to `end` delivered. */
-  async ack(end: number): Promise<void> {
-    if (end <= this.cursor) return;
-    this.cursor = end;
-    this.pendingCount = Math.max(this.pendingCount - 1, 0);
+  /** Marks a batch from `next` delivered: the cursor moves to its end. */
+  async ack(batch: JournalBatch): Promise<void> {
+    if (batch.end <= this.cursor) return;
+    this.cursor = batch.end;
+    this.pendingCount = Math.max(this.pendingCount - batch.lines.length, 0);
     if (this.cursor === this.size && this.size >= this.compactBytes && this.writing === undefined) {
       await this.compact();
       return;

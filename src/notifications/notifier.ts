@@ -80,7 +80,7 @@ export function loggingObserver(log: Logger, inner: NotifierObserver, threshold 
   return {
     ...inner,
     queued: (endpoint, action) => inner.queued(endpoint, action),
-    delivered: (endpoint) => inner.delivered(endpoint),
+    delivered: (endpoint, count) => inner.delivered(endpoint, count),
     pending: (endpoint, count) => inner.pending(endpoint, count),
     failed: (endpoint, reason, consecutive) => {
       inner.failed(endpoint, reason, consecutive);

@@ -1,6 +1,8 @@
 /**
- * Delivers one endpoint's journal, in order, one event in flight at a time: POST the envelope,
- * and on a 2xx or 3xx answer move past the event; on anything else try the same event again.
+ * Delivers one endpoint's journal, in order, one request in flight at a time: POST an envelope of
+ * the oldest undelivered events (up to 100, as distribution sends what has queued up in one
+ * envelope), and on a 2xx or 3xx answer move past them; on anything else try again from the same
+ * first event.
  * The first `threshold` consecutive failures are retried after a short pause; from then on the
  * endpoint backs off: `backoff`, doubling with each further failure, at most 60 s (or `backoff`
  * when it is longer). Pushes and pulls never wait for this: they only append to the journal.
@@ -19,12 +21,16 @@ export interface EndpointOptions {
 
 /** Told about deliveries (metrics, logs). */
 export interface DeliveryObserver {
-  delivered(endpoint: string): void;
+  /** `count` events were accepted by the endpoint. */
+  delivered(endpoint: string, count: number): void;
   failed(endpoint: string, reason: string, consecutive: number): void;
   pending(endpoint: string, count: number): void;
 }
 
 const RETRY_PAUSE_MS = 50;
+/** Events per envelope at most, and about this many bytes. */
+const BATCH_EVENTS = 100;
+const BATCH_BYTES = 256 * 1024;
 const MAX_BACKOFF_MS = 60_000;
 
 /** The pause before the next attempt after `failures` consecutive failures. */
@@ -70,8 +76,8 @@ export class EndpointSender {
     const signal = this.stopper.signal;
     let failures = 0;
     while (!signal.aborted) {
-      const entry = await this.journal.next();
-      if (entry === undefined) {
+      const batch = await this.journal.next(BATCH_EVENTS, BATCH_BYTES);
+      if (batch === undefined) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
           if (this.journal.pending > 0 || signal.aborted) resolve();
@@ -79,12 +85,12 @@ export class EndpointSender {
         this.wake = undefined;
         continue;
       }
-      const failure = await this.deliver(entry.line, signal);
+      const failure = await this.deliver(batch.lines, signal);
       if (signal.aborted) break;
       if (failure === undefined) {
         failures = 0;
-        await this.journal.ack(entry.end);
-        this.observer.delivered(this.options.name);
+        await this.journal.ack(batch);
+        this.observer.delivered(this.options.name, batch.lines.length);
         this.observer.pending(this.options.name, this.journal.pending);
       } else {
         failures++;
@@ -95,12 +101,12 @@ export class EndpointSender {
   }
 
   /** Undefined on success, else why it failed. */
-  private async deliver(line: string, stop: AbortSignal): Promise<string | undefined> {
+  private async deliver(lines: readonly string[], stop: AbortSignal): Promise<string | undefined> {
     try {
       const response = await fetch(this.options.url, {
         method: 'POST',
         headers: this.headers,
-        body: envelope([line]),
+        body: envelope(lines),
         redirect: 'manual',
         signal: AbortSignal.any([stop, AbortSignal.timeout(this.options.timeoutMs)]),
       });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { startWharfProcess } from '../helpers/process.js';
 import { startSink } from '../helpers/sink.js';
 import { TestClient } from '../helpers/client.js';
+import { banner } from '../../src/cli/operations-config.js';
 
 let work: string;
 before(async () => {
@@ -91,5 +92,20 @@ notifications:
       assert.equal(await wharf.stop('SIGTERM'), 0);
       await sink.close();
     }
+  });
+});
+
+describe('start-up banner', () => {
+  it('names the address, storage, auth mode and what is enabled, one line each', () => {
+    const text = banner({
+      address: '127.0.0.1:5000', storage: 'filesystem /srv', auth: 'none', deletes: true, readOnly: false, cache: true,
+      debug: '127.0.0.1:5001', metrics: 'http://127.0.0.1:5001/metrics', healthChecks: 2, notifications: ['ci', 'audit'], eventQueue: '/srv/.wharf-events', config: 'config.yml',
+    });
+    const lines = text.trimEnd().split('\n');
+    assert.match(lines[0] ?? '', /^Wharf \d+\.\d+\.\d+/);
+    for (const expected of [/address\s+127\.0\.0\.1:5000$/, /storage\s+filesystem \/srv$/, /auth\s+none$/, /deletes\s+enabled$/, /metrics\s+http:\/\/127\.0\.0\.1:5001\/metrics$/, /notifications\s+ci, audit \(queue \/srv\/\.wharf-events\)$/]) {
+      assert.ok(lines.some((line) => expected.test(line)), `a line matching ${expected}`);
+    }
+    assert.match(banner({ address: 'a', storage: 's', auth: 'none', notifications: [], healthChecks: 0 }), /notifications\s+off\n/);
   });
 });

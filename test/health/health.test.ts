@@ -13,6 +13,8 @@ import type { AddressInfo } from 'node:net';
 import { startTestWharf } from '../helpers/wharf.js';
 import { HealthMonitor, Readiness, type HealthCheck } from '../../src/health/monitor.js';
 import type { HealthConfig } from '../../src/config/schema-ops.js';
+import { storageDriverCheck } from '../../src/health/checks.js';
+import { PathNotFoundError, type StorageDriver } from '../../src/storage/driver.js';
 
 let dir: string;
 before(async () => {
@@ -115,6 +117,16 @@ describe('health and readiness', () => {
       await checked.stop(0);
       await wharf.stop(0);
     }
+  });
+
+  it('the storage check passes on an empty root and fails when the storage fails', async () => {
+    let failure: Error = new PathNotFoundError('fake', '/docker/registry/v2');
+    const driver = { name: 'fake', stat: async () => { throw failure; } } as unknown as StorageDriver;
+    const check = storageDriverCheck(driver, 1000, 0);
+    assert.equal(check.name, 'storagedriver_fake');
+    await check.run();
+    failure = new Error('disk gone');
+    await assert.rejects(check.run(), /disk gone/);
   });
 
   it('counts a threshold of consecutive failures and recovers at the first success', async () => {

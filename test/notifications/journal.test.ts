@@ -14,11 +14,11 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-async function drain(journal: Journal): Promise<string[]> {
+async function drain(journal: Journal, batch = 1): Promise<string[]> {
   const lines: string[] = [];
-  for (let entry = await journal.next(); entry !== undefined; entry = await journal.next()) {
-    lines.push(entry.line);
-    await journal.ack(entry.end);
+  for (let next = await journal.next(batch); next !== undefined; next = await journal.next(batch)) {
+    lines.push(...next.lines);
+    await journal.ack(next);
   }
   return lines;
 }
@@ -30,8 +30,8 @@ describe('event journal', () => {
     await Promise.all(['{"n":1}', '{"n":2}', '{"n":3}'].map((line) => journal.append(line)));
     assert.equal(journal.pending, 3);
     const first = await journal.next();
-    assert.equal(first?.line, '{"n":1}');
-    await journal.ack(first!.end);
+    assert.deepEqual(first?.lines, ['{"n":1}']);
+    await journal.ack(first!);
     assert.equal(journal.pending, 2);
     await journal.close();
 
@@ -59,7 +59,8 @@ describe('event journal', () => {
     const journal = await Journal.open(path, { compactBytes: 100 });
     for (let i = 0; i < 20; i++) await journal.append(JSON.stringify({ i }));
     assert.ok((await stat(join(path, 'events.log'))).size > 100);
-    assert.equal((await drain(journal)).length, 20);
+    assert.deepEqual((await journal.next(5))?.lines, [0, 1, 2, 3, 4].map((i) => JSON.stringify({ i })), 'batches of at most the size asked');
+    assert.equal((await drain(journal, 8)).length, 20);
     assert.equal((await stat(join(path, 'events.log'))).size, 0);
     assert.equal((await readFile(join(path, 'cursor'), 'utf8')).trim(), '0');
     await journal.append('{"after":true}');
