@@ -18,6 +18,21 @@ import type { HandlerLimits } from './http/handlers/deps.js';
 import type { ReferencePolicy } from './registry/manifests/references.js';
 import { GatedRegistry, WriteGate } from './gc/write-gate.js';
 import { startGcSchedule, type GcSchedule, type GcScheduler } from './gc/schedule.js';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { WharfMetrics } from './metrics/metrics.js';
+import { MetricsDriver } from './metrics/metrics-driver.js';
+import { HttpMetrics } from './metrics/http-metrics.js';
+import { cacheObserver } from './metrics/cache-metrics.js';
+import { NO_NOTIFICATION_METRICS, notificationMetrics } from './metrics/notification-metrics.js';
+import type { HealthConfig } from './config/schema-ops.js';
+import { healthChecks } from './health/checks.js';
+import { HealthMonitor, Readiness } from './health/monitor.js';
+import { createDebugApp } from './http/debug.js';
+import { httpOrigin } from './http/event-origin.js';
+import { loggingObserver, Notifier, type EndpointSettings } from './notifications/notifier.js';
+import { NotifyingRegistry } from './notifications/notifying-registry.js';
+import type { CacheObserver } from './storage/cache/observer.js';
 
 export interface WharfOptions {
   readonly driver: StorageDriver;
@@ -41,6 +56,21 @@ export interface WharfOptions {
   readonly uploadPurging?: PurgeSchedule | undefined;
   /** Garbage collection in the server (the `gc` section); off when undefined. */
   readonly gc?: GcSchedule | undefined;
+  /** Prometheus metrics, collected when given (and served on the debug listener's `metricsPath`). */
+  readonly metrics?: WharfMetrics | undefined;
+  /** The debug listener (`http.debug.addr`): /debug/health, /readyz and the metrics; none when undefined. */
+  readonly debug?: { readonly address: ListenAddress; readonly metricsPath?: string | undefined } | undefined;
+  /** distribution's `health` section: the checks behind /debug/health and /readyz. */
+  readonly health?: HealthConfig | undefined;
+  /** Notification endpoints and their durable queue; no events when undefined or without endpoints. */
+  readonly notifications?: NotificationOptions | undefined;
+}
+
+export interface NotificationOptions {
+  /** The directory of the per-endpoint journals (`wharf.notifications.queuedir`). */
+  readonly queueDir: string;
+  readonly endpoints: readonly EndpointSettings[];
+  readonly includeReferences: boolean;
 }
 
 export const DEFAULT_LIMITS: HandlerLimits = { manifestMaxSize: 4 * 1024 * 1024, catalogMaxEntries: 1000, tagsMaxTags: 0, redirect: true };
@@ -51,19 +81,23 @@ export const DEFAULT_TIMEOUTS: ServerTimeouts = { headerMs: 30_000, idleMs: 120_
 const isBlobData = (path: string): boolean => path.startsWith(`${BLOBS_ROOT}/`) && path.endsWith('/data');
 
 /** The driver behind the read cache, when one is configured. */
-export function cachedDriver(driver: StorageDriver, cache: WharfOptions['cache']): StorageDriver {
-  return cache === undefined ? driver : new CachingDriver(driver, { ...cache, cacheStat: isBlobData });
+export function cachedDriver(driver: StorageDriver, cache: WharfOptions['cache'], observer?: CacheObserver): StorageDriver {
+  return cache === undefined ? driver : new CachingDriver(driver, { ...cache, cacheStat: isBlobData, observer });
 }
 
 /** The registry with its decorators: disabled deletes inside read-only mode. */
 export function composeRegistry(
-  options: Pick<WharfOptions, 'driver' | 'deleteEnabled' | 'readOnly' | 'referrersPageSize' | 'referencePolicy' | 'cache'> & { readonly gcGate?: WriteGate | undefined },
+  options: Pick<WharfOptions, 'driver' | 'deleteEnabled' | 'readOnly' | 'referrersPageSize' | 'referencePolicy' | 'cache'> & {
+    readonly gcGate?: WriteGate | undefined;
+    readonly tagCacheObserver?: CacheObserver | undefined;
+  },
   onStorage?: (storage: StorageRegistry) => void,
 ): Registry {
   const storage = new StorageRegistry(options.driver, {
     referrersPageSize: options.referrersPageSize,
     tagListTtlMs: options.cache?.ttlMs ?? 0,
     catalogTtlMs: options.cache?.ttlMs ?? 0,
+    tagCacheObserver: options.tagCacheObserver,
     ...(options.referencePolicy !== undefined && { referencePolicy: options.referencePolicy }),
   });
   onStorage?.(storage);
@@ -82,22 +116,59 @@ export interface RunningWharf {
   readonly url: string | undefined;
   /** The in-server garbage collector, when the `gc` section enables it. */
   readonly gc?: GcScheduler | undefined;
+  /** The debug listener, when `debug` was given, and its base URL. */
+  readonly debugServer?: RunningServer | undefined;
+  readonly debugUrl?: string | undefined;
+  readonly readiness: Readiness;
+  /** The notification hub, when endpoints are configured. */
+  readonly notifier?: Notifier | undefined;
   stop(drainMs?: number): Promise<void>;
 }
 
+/** `http://host:port` of a TCP listener (loopback for a wildcard host). */
+function baseUrl(address: ListenAddress, port: number | undefined): string | undefined {
+  const host = address.host === undefined || address.host === '' || address.host === '0.0.0.0' ? '127.0.0.1' : address.host;
+  return port === undefined ? undefined : `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export async function startWharf(options: WharfOptions): Promise<RunningWharf> {
-  const driver = cachedDriver(options.driver, options.cache);
+  const { metrics } = options;
+  const measured = metrics === undefined ? options.driver : new MetricsDriver(options.driver, metrics);
+  const driver = cachedDriver(measured, options.cache, metrics && cacheObserver(metrics, 'storage'));
   const gcGate = options.gc !== undefined && !options.gc.dryRun ? new WriteGate() : undefined;
   let storage: StorageRegistry | undefined;
-  const registry = composeRegistry({ ...options, driver, gcGate }, (s) => (storage = s));
+  let registry = composeRegistry({
+    ...options,
+    driver,
+    gcGate,
+    tagCacheObserver: metrics && cacheObserver(metrics, 'tags'),
+  }, (s) => (storage = s));
   const urls = new UrlBuilder({ prefix: options.prefix, host: options.host, relative: options.relativeUrls });
-  const listener = createApp({ registry, urls, limits: options.limits }, {
+  const source = { addr: hostname(), instanceID: randomUUID() };
+  const notifier = await openNotifier(options);
+  if (notifier !== undefined) {
+    registry = new NotifyingRegistry(registry, {
+      notifier, originOf: httpOrigin(urls), source, includeReferences: options.notifications?.includeReferences ?? false, log: options.log,
+    });
+  }
+  const monitor = options.health === undefined ? undefined : new HealthMonitor(healthChecks(options.health, measured));
+  const readiness = new Readiness(monitor);
+  const listener = createApp({ registry, urls, limits: options.limits, readiness: () => readiness.status() }, {
     log: options.log,
     prefix: options.prefix,
     headers: options.headers,
     accessLog: options.accessLog,
+    observer: metrics && new HttpMetrics(metrics),
   });
   const server = await startServer(listener, options.address, options.timeouts);
+  source.addr = `${hostname()}:${server.port ?? options.address.path ?? ''}`;
+  const debugServer = options.debug === undefined ? undefined : await startServer(createDebugApp({
+    metrics: metrics && { path: options.debug.metricsPath ?? '/metrics', exposition: () => metrics.exposition() },
+    health: () => monitor?.failing() ?? {},
+    readiness: () => readiness.status(),
+  }), options.debug.address, options.timeouts);
+  monitor?.start();
+  notifier?.start();
   const stopPurger = options.uploadPurging !== undefined && !options.readOnly
     ? startUploadPurger(options.driver, options.uploadPurging, options.log)
     : undefined;
@@ -111,17 +182,31 @@ export async function startWharf(options: WharfOptions): Promise<RunningWharf> {
     },
     log: options.log,
   }, options.gc);
-  const host = options.address.host === undefined || options.address.host === '' || options.address.host === '0.0.0.0' ? '127.0.0.1' : options.address.host;
-  const url = server.port === undefined ? undefined : `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
   return {
     registry,
     server,
-    url,
+    url: baseUrl(options.address, server.port),
     gc,
+    debugServer,
+    debugUrl: debugServer && options.debug && baseUrl(options.debug.address, debugServer.port),
+    readiness,
+    notifier,
     stop: async (drainMs) => {
+      readiness.drain();
       stopPurger?.();
       gc?.stop();
       await server.close(drainMs);
+      monitor?.stop();
+      await debugServer?.close(0);
+      await notifier?.close();
     },
   };
+}
+
+/** The notification hub over its durable queue, when endpoints are configured. */
+async function openNotifier(options: WharfOptions): Promise<Notifier | undefined> {
+  const config = options.notifications;
+  if (config === undefined || config.endpoints.length === 0) return undefined;
+  const observer = loggingObserver(options.log, options.metrics === undefined ? NO_NOTIFICATION_METRICS : notificationMetrics(options.metrics));
+  return Notifier.open(config.queueDir, config.endpoints, observer);
 }

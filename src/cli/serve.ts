@@ -11,6 +11,7 @@ import type { StorageDriver } from '../storage/driver.js';
 import type { ListenAddress } from '../http/server.js';
 import { startWharf, type RunningWharf, type WharfOptions } from '../startup.js';
 import { VERSION } from '../version.js';
+import { banner, enabledFeatures, operationsOptions } from './operations-config.js';
 
 /** `http.addr` (`host:port`, `:port`, `[v6]:port`, or a socket path with `http.net: unix`). */
 export function listenAddress(http: WharfConfig['http']): ListenAddress {
@@ -66,6 +67,7 @@ export function wharfOptions(config: Readonly<WharfConfig>, driver: StorageDrive
     gc: config.gc.enabled
       ? { intervalMs: config.gc.interval, deleteUntagged: config.gc.deleteuntagged, dryRun: config.gc.dryrun, drainTimeoutMs: config.gc.draintimeout }
       : undefined,
+    ...operationsOptions(config),
   };
 }
 
@@ -77,14 +79,17 @@ export async function serve(loaded: LoadedConfig): Promise<RunningWharf> {
   const options = wharfOptions(config, driver, log);
   const running = await startWharf(options);
   const address = options.address.path ?? `${options.address.host ?? '0.0.0.0'}:${running.server.port ?? ''}`;
-  log.info({
+  const startup = {
     version: VERSION,
     address: options.address.path ?? (running.url ?? address).replace(/^http:\/\//, ''),
     config: loaded.source,
     storage: config.storage.driver === 'filesystem' ? `filesystem ${config.storage.filesystem.rootdirectory}` : config.storage.driver,
     deletes: options.deleteEnabled,
     readOnly: options.readOnly,
-  }, 'listening');
+    ...enabledFeatures(config, options, running),
+  };
+  log.info(startup, 'listening');
+  if (process.stderr.isTTY) process.stderr.write(banner(startup));
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {

@@ -168,12 +168,20 @@ export function configToYaml(config: Readonly<WharfConfig>, options: { redact?: 
   const document = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
   const storage = document.storage as Record<string, unknown>;
   delete storage.driver;
-  for (const path of DURATION_PATHS) {
-    const parts = path.split('.');
-    const last = parts.pop() ?? '';
-    const holder = lookup(document, parts).value as Record<string, unknown> | undefined;
-    const ms = holder?.[last];
-    if (holder && typeof ms === 'number') holder[last] = formatDuration(ms);
-  }
+  for (const path of DURATION_PATHS) formatDurationsAt(document, path.split('.'));
   return toYaml(options.redact === false ? document : redactConfig(document));
+}
+
+/** Writes the millisecond durations at a key path (`*` stands for every item of a list) in Go syntax. */
+function formatDurationsAt(node: unknown, parts: readonly string[]): void {
+  const [head, ...rest] = parts;
+  if (head === undefined || typeof node !== 'object' || node === null) return;
+  if (head === '*') {
+    if (Array.isArray(node)) for (const item of node) formatDurationsAt(item, rest);
+    return;
+  }
+  const holder = node as Record<string, unknown>;
+  const value = holder[head];
+  if (rest.length > 0) formatDurationsAt(value, rest);
+  else if (typeof value === 'number') holder[head] = formatDuration(value);
 }

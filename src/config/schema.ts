@@ -16,6 +16,7 @@ import { duration, HEADER_NAME, compileUrlPattern, int, lowerEnum, nonEmptyStr, 
 import { STORAGE_SETTINGS, storageSchema } from './schema-storage.js';
 import { ignored, ignoredSection, refused } from './support.js';
 import { gcSchema } from './schema-gc.js';
+import { debugSchema, healthSchema, notificationsSchema, OPS_DURATION_PATHS, wharfNotificationsSchema } from './schema-ops.js';
 
 export { compileUrlPattern } from './schema-helpers.js';
 export type { StorageConfig, FilesystemParams } from './schema-storage.js';
@@ -69,7 +70,7 @@ const httpObject = z
     draintimeout: duration('nanoseconds').prefault(0),
     tls: refused('http.tls'),
     headers: z.record(z.string(), z.array(str())).optional(),
-    debug: ignoredSection('http.debug', ['addr', 'prometheus']),
+    debug: debugSchema,
     http2: z.strictObject({ disabled: z.boolean().default(false) }).prefault({}),
     h2c: ignoredSection('http.h2c', ['enabled']),
   })
@@ -159,6 +160,7 @@ const wharfSchema = z
           .prefault({}),
       })
       .prefault({}),
+    notifications: wharfNotificationsSchema,
   })
   .prefault({});
 
@@ -185,9 +187,9 @@ export const documentSchema = z.strictObject({
   middleware: refused('middleware'),
   reporting: ignoredSection('reporting', ['bugsnag', 'newrelic']),
   http: httpObject,
-  notifications: ignoredSection('notifications', ['events', 'endpoints']),
+  notifications: notificationsSchema,
   redis: ignoredSection('redis', REDIS_KEYS),
-  health: ignoredSection('health', ['storagedriver', 'file', 'http', 'tcp']),
+  health: healthSchema,
   proxy: refused('proxy'),
   compatibility: ignoredSection('compatibility', ['schema1']),
   validation: validationSchema,
@@ -222,7 +224,10 @@ function toWharfConfig(doc: Document) {
       /** milliseconds; 0 closes connections at once on shutdown */
       draintimeout: http.draintimeout,
       http2: http.http2,
+      debug: http.debug,
     },
+    notifications: doc.notifications,
+    health: doc.health,
     validation: { disabled: doc.validation.disabled, manifests: doc.validation.manifests },
     /** values ≤ 0 mean distribution's default, 1000 */
     catalog: { maxentries: doc.catalog.maxentries > 0 ? doc.catalog.maxentries : 1000 },
@@ -289,4 +294,5 @@ export const DURATION_PATHS: readonly string[] = [
   'wharf.cache.ttl',
   'gc.interval',
   'gc.draintimeout',
+  ...OPS_DURATION_PATHS,
 ];

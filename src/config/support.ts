@@ -64,10 +64,7 @@ export const SUPPORT_TABLE: readonly SupportEntry[] = [
     }),
   ),
   // ignored with a warning: the feature simply does not happen
-  { path: 'notifications', status: 'ignored', reason: notYet('notifications', 'no events will be sent to the endpoints', 'are') },
   { path: 'redis', status: 'ignored', reason: notYet('redis', 'Wharf will not connect to it and caches in-process instead') },
-  { path: 'health', status: 'ignored', reason: notYet('health checks', 'they will not run and /debug/health is not served', 'are') },
-  { path: 'http.debug', status: 'ignored', reason: notYet('the debug server (http.debug)', 'no debug listener, expvar, pprof or Prometheus endpoint is started') },
   {
     path: 'http.h2c',
     status: 'ignored',

@@ -17,6 +17,7 @@ import { manifestHandlers } from './handlers/manifests.js';
 import { blobHandlers } from './handlers/blobs.js';
 import { uploadHandlers } from './handlers/uploads.js';
 import { listingHandlers } from './handlers/listings.js';
+import type { RequestObserver } from './observer.js';
 
 export interface AppOptions {
   readonly log: Logger;
@@ -25,6 +26,8 @@ export interface AppOptions {
   /** `http.headers`: added to every response. */
   readonly headers: Readonly<Record<string, readonly string[]>>;
   readonly accessLog: boolean;
+  /** Told about every request (metrics); none when undefined. */
+  readonly observer?: RequestObserver | undefined;
 }
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -49,6 +52,7 @@ export function createApp(deps: HandlerDeps, options: AppOptions): RequestListen
   const prefix = options.prefix.replace(/\/$/, '');
   const staticHeaders = Object.entries(options.headers);
   const log = options.log;
+  const observer = options.observer;
 
   return (req, res) => {
     const started = process.hrtime.bigint();
@@ -79,16 +83,22 @@ export function createApp(deps: HandlerDeps, options: AppOptions): RequestListen
     };
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
+      if (!options.accessLog && observer === undefined) return;
+      const status = res.writableFinished ? res.statusCode : 499;
+      const bytesIn = bodyBytes(req, socket.bytesRead - bytesRead);
+      const bytesOut = socket.bytesWritten - bytesWritten;
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      observer?.finished(ctx.route, req.method ?? 'GET', status, durationMs / 1000, bytesIn, bytesOut);
       if (options.accessLog) {
         log.info({
           requestId,
           method: req.method,
           path,
           route: ctx.route,
-          status: res.writableFinished ? res.statusCode : 499,
-          bytesIn: bodyBytes(req, socket.bytesRead - bytesRead),
-          bytesOut: socket.bytesWritten - bytesWritten,
-          durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+          status,
+          bytesIn,
+          bytesOut,
+          durationMs,
           remote: socket.remoteAddress,
           userAgent: req.headers['user-agent'],
         }, 'request');
@@ -110,6 +120,7 @@ export function createApp(deps: HandlerDeps, options: AppOptions): RequestListen
       return;
     }
     ctx.route = match.route.name;
+    observer?.routed(ctx.route, req.method ?? 'GET');
     if (match.kind === 'method-not-allowed') {
       res.setHeader('Allow', match.allowed.join(', '));
       sendError(ctx, new RegistryError('UNSUPPORTED', { method: req.method }, { message: `${req.method} is not allowed on ${match.route.name}` }));

@@ -24,6 +24,8 @@ export interface HttpContext extends OpContext {
   params: RouteParams;
   /** The route's name in the route table, for logs and metrics. */
   route: string;
+  /** The authenticated user's name, once authentication has run (events' `actor.name`). */
+  user?: string | undefined;
 }
 
 /** The repository name of a repository route; the router has validated it. */

@@ -4,7 +4,7 @@
  * Repository names may hold slashes, so the patterns anchor on what follows the name.
  */
 export type HandlerName =
-  | 'base' | 'liveness' | 'catalog' | 'listTags'
+  | 'base' | 'liveness' | 'readiness' | 'catalog' | 'listTags'
   | 'getManifest' | 'putManifest' | 'deleteManifest'
   | 'startUpload' | 'uploadStatus' | 'appendUpload' | 'completeUpload' | 'cancelUpload'
   | 'getBlob' | 'deleteBlob' | 'listReferrers';
@@ -19,6 +19,7 @@ export interface Route {
 
 export const ROUTES: readonly Route[] = [
   { name: 'liveness', pattern: /^\/$/, methods: { GET: 'liveness', HEAD: 'liveness' } },
+  { name: 'readyz', pattern: /^\/readyz$/, methods: { GET: 'readiness', HEAD: 'readiness' } },
   { name: 'base', pattern: /^\/v2\/?$/, methods: { GET: 'base', HEAD: 'base' } },
   { name: 'catalog', pattern: /^\/v2\/_catalog$/, methods: { GET: 'catalog' } },
   { name: 'tags', pattern: /^\/v2\/(?<name>.+)\/tags\/list$/, methods: { GET: 'listTags' } },

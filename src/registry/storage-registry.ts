@@ -15,6 +15,7 @@ import { ManifestStore } from './manifests/manifest-store.js';
 import { listRepositories } from './catalog.js';
 import { CatalogCache, CatalogWatchDriver } from './catalog-cache.js';
 import type { ReferencePolicy } from './manifests/references.js';
+import type { CacheObserver } from '../storage/cache/observer.js';
 
 export interface StorageRegistryOptions {
   /** Descriptors per referrers response at most. */
@@ -26,6 +27,8 @@ export interface StorageRegistryOptions {
   readonly tagListTtlMs?: number;
   /** How long the `_catalog` may be served from memory (0: always walked). */
   readonly catalogTtlMs?: number;
+  /** Told about hits and misses of the tag-list cache (metrics). */
+  readonly tagCacheObserver?: CacheObserver | undefined;
 }
 
 export class StorageRegistry implements Registry {
@@ -46,7 +49,7 @@ export class StorageRegistry implements Registry {
     const store = new BlobStore(driver);
     this.blobs = new RepositoryBlobs(driver, store);
     this.uploads = new UploadStore(driver, store, this.blobs, options.hashers);
-    this.tags = new TagStore(driver, options.tagListTtlMs ?? 0);
+    this.tags = new TagStore(driver, options.tagListTtlMs ?? 0, options.tagCacheObserver);
     this.referrers = new ReferrersIndex(driver, options.referrersPageSize ?? 500);
     this.manifests = new ManifestStore(driver, store, this.blobs, this.tags, this.referrers, options.referencePolicy);
   }

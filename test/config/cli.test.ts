@@ -22,12 +22,12 @@ function capture(env: NodeJS.ProcessEnv = {}): ConfigCommandIO & { out: () => st
 }
 
 test('config check: ok with warnings, exit 0', async () => {
-  const file = await configFile(`${MINIMAL}notifications:\n  endpoints:\n    - name: a\n`);
+  const file = await configFile(`${MINIMAL}redis:\n  addr: localhost:6379\n`);
   const io = capture();
   assert.equal(await runConfigCheck(file, io), 0);
   assert.equal(
     io.out(),
-    `${file}: ok\n${file}: warning: notifications: notifications are not supported yet; no events will be sent to the endpoints\n`,
+    `${file}: ok\n${file}: warning: redis: redis is not supported yet; Wharf will not connect to it and caches in-process instead\n`,
   );
   assert.equal(io.err(), '');
 });

@@ -47,7 +47,10 @@ test('minimal file: distribution defaults everywhere', async () => {
       headers: { 'X-Content-Type-Options': ['nosniff'] },
       draintimeout: 0,
       http2: { disabled: false },
+      debug: { prometheus: { enabled: false, path: '/metrics' } },
     },
+    notifications: { events: { includereferences: false }, endpoints: [] },
+    health: { storagedriver: { enabled: false, interval: 10_000, threshold: 0 }, file: [], http: [], tcp: [] },
     validation: {
       disabled: false,
       manifests: { urls: { allow: [], deny: [] }, indexes: { platforms: 'all', platformlist: [] } },
@@ -59,6 +62,7 @@ test('minimal file: distribution defaults everywhere', async () => {
       referrers: { pagesize: 500 },
       cache: { ttl: 2000, maxbytes: 16777216 },
       http: { timeouts: { header: 30_000, idle: 120_000, request: 0 } },
+      notifications: {},
     },
     gc: { enabled: false, interval: 86_400_000, deleteuntagged: false, dryrun: false, draintimeout: 300_000 },
   });
@@ -106,6 +110,50 @@ http:
     Strict-Transport-Security: [max-age=31536000]
   http2:
     disabled: true
+  debug:
+    addr: 127.0.0.1:5001
+    prometheus:
+      enabled: true
+      path: /prom
+notifications:
+  events:
+    includereferences: true
+  endpoints:
+    - name: alistener
+      url: https://my.listener.com/event
+      headers:
+        Authorization: [Bearer token]
+      timeout: 500ms
+      threshold: 5
+      backoff: 2s
+      ignoredmediatypes: [application/octet-stream]
+      ignore:
+        mediatypes: [application/vnd.oci.image.config.v1+json]
+        actions: [pull]
+    - name: paused
+      url: http://off.example/
+      disabled: true
+health:
+  storagedriver:
+    enabled: true
+    interval: 5s
+    threshold: 2
+  file:
+    - file: /tmp/out-of-rotation
+      interval: 3s
+  http:
+    - uri: http://127.0.0.1:9/ping
+      headers:
+        X-Probe: [1]
+      statuscode: 204
+      timeout: 2s
+      interval: 4s
+      threshold: 3
+  tcp:
+    - addr: 127.0.0.1:6379
+      timeout: 750ms
+      interval: 6s
+      threshold: 1
 catalog:
   maxentries: 0
 tags:
@@ -166,6 +214,27 @@ test('full distribution-style file: every implemented key read, defaults filled'
     headers: { 'X-Content-Type-Options': ['nosniff'], 'Strict-Transport-Security': ['max-age=31536000'] },
     draintimeout: 60_000,
     http2: { disabled: true },
+    debug: { addr: '127.0.0.1:5001', prometheus: { enabled: true, path: '/prom' } },
+  });
+  assert.deepEqual(config.notifications, {
+    events: { includereferences: true },
+    endpoints: [
+      {
+        name: 'alistener', disabled: false, url: 'https://my.listener.com/event', headers: { Authorization: ['Bearer token'] },
+        timeout: 500, threshold: 5, backoff: 2000, ignoredmediatypes: ['application/octet-stream'],
+        ignore: { mediatypes: ['application/vnd.oci.image.config.v1+json'], actions: ['pull'] },
+      },
+      {
+        name: 'paused', disabled: true, url: 'http://off.example/', headers: {}, timeout: 1000, threshold: 10, backoff: 1000,
+        ignoredmediatypes: [], ignore: { mediatypes: [], actions: [] },
+      },
+    ],
+  });
+  assert.deepEqual(config.health, {
+    storagedriver: { enabled: true, interval: 5000, threshold: 2 },
+    file: [{ file: '/tmp/out-of-rotation', interval: 3000 }],
+    http: [{ uri: 'http://127.0.0.1:9/ping', headers: { 'X-Probe': ['1'] }, statuscode: 204, timeout: 2000, interval: 4000, threshold: 3 }],
+    tcp: [{ addr: '127.0.0.1:6379', timeout: 750, interval: 6000, threshold: 1 }],
   });
   assert.equal(config.catalog.maxentries, 1000); // ≤ 0 means distribution's default
   assert.equal(config.tags.maxtags, 100);
@@ -176,10 +245,11 @@ test('full distribution-style file: every implemented key read, defaults filled'
     referrers: { pagesize: 100 },
     cache: { ttl: 500, maxbytes: 1048576 },
     http: { timeouts: { header: 10_000, idle: 60_000, request: 300_000 } },
+    notifications: {},
   });
 });
 
-test("distribution's own config-example.yml loads (health is ignored with a warning)", async () => {
+test("distribution's own config-example.yml loads (its health section read as distribution reads it)", async () => {
   const { config, warnings } = await load(`version: 0.1
 log:
   fields:
@@ -200,7 +270,8 @@ health:
     threshold: 3
 `);
   assert.equal(config.http.addr, ':5000');
-  assert.deepEqual(warnings, ['health: health checks are not supported yet; they will not run and /debug/health is not served']);
+  assert.deepEqual(config.health.storagedriver, { enabled: true, interval: 10_000, threshold: 3 });
+  assert.deepEqual(warnings, []);
 });
 
 test('storage as a bare driver name, inmemory with no parameters, YAML 1.1 booleans', async () => {
@@ -261,9 +332,9 @@ validation:
   assert.equal(config.storage.cache.blobdescriptor, 'redis');
   assert.deepEqual(
     warnings.map((w) => w.slice(0, w.indexOf(':'))),
-    ['notifications', 'redis', 'health', 'http.debug', 'http.h2c', 'reporting', 'log.hooks', 'log.reportcaller', 'compatibility', 'policy', 'storage.tag.concurrencylimit', 'loglevel', 'storage.cache.layerinfo', 'validation.enabled'],
+    ['redis', 'http.h2c', 'reporting', 'log.hooks', 'log.reportcaller', 'compatibility', 'policy', 'storage.tag.concurrencylimit', 'loglevel', 'storage.cache.layerinfo', 'validation.enabled'],
   );
-  assert.ok(warnings.includes('notifications: notifications are not supported yet; no events will be sent to the endpoints'));
+  assert.ok(warnings.includes('redis: redis is not supported yet; Wharf will not connect to it and caches in-process instead'));
   assert.ok(!warnings.some((w) => w.startsWith('http.secret')), 'http.secret is accepted silently');
   // log.level wins over the deprecated loglevel; redis blobdescriptor warns
   const second = await load(`version: 0.1\nloglevel: warn\nlog:\n  level: error\nstorage:\n  inmemory:\n  cache:\n    blobdescriptor: redis\n`);
@@ -325,7 +396,7 @@ test('printed YAML reads back to the same configuration', async () => {
   const yaml = configToYaml((await load(FULL)).config);
   assert.match(yaml, /age: 72h\n/);
   assert.match(yaml, /interval: 1h30m\n/);
-  assert.doesNotMatch(yaml, /driver:/);
+  assert.doesNotMatch(yaml, /^\s*driver:/m);
 });
 
 test('configSchema and resolveConfig work on in-memory documents', () => {

@@ -3,6 +3,7 @@ import type { Registry } from '../../registry/registry.js';
 import type { HttpContext } from '../context.js';
 import type { HandlerName } from '../routes.js';
 import type { UrlBuilder } from '../urls.js';
+import type { ReadinessStatus } from '../debug.js';
 
 export interface HandlerLimits {
   /** Largest manifest body accepted (413 above). */
@@ -19,6 +20,8 @@ export interface HandlerDeps {
   readonly registry: Registry;
   readonly urls: UrlBuilder;
   readonly limits: HandlerLimits;
+  /** For /readyz: ready unless draining or a health check fails; always ready when undefined. */
+  readonly readiness?: (() => ReadinessStatus) | undefined;
 }
 
 export type Handler = (ctx: HttpContext) => Promise<void>;

@@ -1,5 +1,6 @@
 /** Tags: `_manifests/tags/<tag>/current/link` and the tag's `index/` of every digest it held. */
 import type { StorageDriver } from '../../storage/driver.js';
+import type { CacheObserver } from '../../storage/cache/observer.js';
 import { paths } from '../paths.js';
 import { RegistryError } from '../errors.js';
 import type { Digest } from '../digest.js';
@@ -25,6 +26,7 @@ export class TagStore {
   constructor(
     private readonly driver: StorageDriver,
     private readonly listTtlMs: number = 0,
+    private readonly observer?: CacheObserver,
   ) {}
 
   private changed(name: string): void {
@@ -68,7 +70,11 @@ export class TagStore {
   /** Every tag name of the repository in byte order, or undefined when it has no tags directory. */
   async all(name: string, ctx: OpContext): Promise<readonly string[] | undefined> {
     const cached = this.lists.get(name);
-    if (cached !== undefined && cached.expires > Date.now()) return cached.tags;
+    if (cached !== undefined && cached.expires > Date.now()) {
+      this.observer?.hit();
+      return cached.tags;
+    }
+    if (this.listTtlMs > 0) this.observer?.miss();
     const generation = this.generation;
     const tags = await listNames(this.driver, paths.tagsDir(name), ctx);
     if (this.listTtlMs > 0 && generation === this.generation) {

@@ -10,6 +10,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { CallOptions, FileInfo, FileWriter, ReaderOptions, StorageDriver, WriterOptions } from '../driver.js';
+import type { CacheObserver } from './observer.js';
 
 export interface CacheOptions {
   /** How long an entry may be served without asking the storage again. */
@@ -21,6 +22,8 @@ export interface CacheOptions {
   /** Paths whose stat may be cached (files that never change once they exist, such as blob data). */
   readonly cacheStat?: (path: string) => boolean;
   readonly now?: () => number;
+  /** Told about every hit and miss (metrics). */
+  readonly observer?: CacheObserver | undefined;
 }
 
 interface Entry {
@@ -126,9 +129,11 @@ export class CachingDriver implements StorageDriver {
     const cached = this.lookup(key);
     if (cached?.info !== undefined) {
       this.stats.hits++;
+      this.options.observer?.hit();
       return cached.info;
     }
     this.stats.misses++;
+    this.options.observer?.miss();
     const generation = this.generation;
     const info = await this.inner.stat(path, options);
     this.store(key, { info, bytes: STAT_ENTRY_BYTES }, generation);
@@ -140,9 +145,11 @@ export class CachingDriver implements StorageDriver {
     const cached = this.lookup(key);
     if (cached?.content !== undefined) {
       this.stats.hits++;
+      this.options.observer?.hit();
       return cached.content;
     }
     this.stats.misses++;
+    this.options.observer?.miss();
     const generation = this.generation;
     const content = await this.inner.getContent(path, options);
     this.store(key, { content, bytes: content.length + 64 }, generation);
