@@ -16,6 +16,8 @@ import { CachingDriver } from './storage/cache/caching-driver.js';
 import { BLOBS_ROOT } from './registry/paths.js';
 import type { HandlerLimits } from './http/handlers/deps.js';
 import type { ReferencePolicy } from './registry/manifests/references.js';
+import { createAuth, type AuthOptions } from './auth/compose.js';
+import type { TlsSettings } from './http/tls.js';
 
 export interface WharfOptions {
   readonly driver: StorageDriver;
@@ -37,6 +39,10 @@ export interface WharfOptions {
   readonly cache?: { readonly ttlMs: number; readonly maxBytes: number } | undefined;
   /** Upload purging; off when undefined. */
   readonly uploadPurging?: PurgeSchedule | undefined;
+  /** Authentication and access rules; anyone may do anything when undefined. */
+  readonly auth?: AuthOptions | undefined;
+  /** HTTPS (`http.tls`); plain HTTP when undefined. */
+  readonly tls?: TlsSettings | undefined;
 }
 
 export const DEFAULT_LIMITS: HandlerLimits = { manifestMaxSize: 4 * 1024 * 1024, catalogMaxEntries: 1000, tagsMaxTags: 0, redirect: true };
@@ -66,7 +72,7 @@ export function composeRegistry(options: Pick<WharfOptions, 'driver' | 'deleteEn
 export interface RunningWharf {
   readonly registry: Registry;
   readonly server: RunningServer;
-  /** The base URL clients reach this instance at (`http://127.0.0.1:<port>`), when on TCP. */
+  /** The base URL clients reach this instance at (`http://127.0.0.1:<port>`, https with TLS), when on TCP. */
   readonly url: string | undefined;
   stop(drainMs?: number): Promise<void>;
 }
@@ -74,18 +80,19 @@ export interface RunningWharf {
 export async function startWharf(options: WharfOptions): Promise<RunningWharf> {
   const registry = composeRegistry({ ...options, driver: cachedDriver(options.driver, options.cache) });
   const urls = new UrlBuilder({ prefix: options.prefix, host: options.host, relative: options.relativeUrls });
-  const listener = createApp({ registry, urls, limits: options.limits }, {
+  const auth = options.auth === undefined ? undefined : createAuth(options.auth, options.log);
+  const listener = createApp({ registry, urls, limits: options.limits, auth: auth?.authorizer, tokenService: auth?.tokenService }, {
     log: options.log,
     prefix: options.prefix,
     headers: options.headers,
     accessLog: options.accessLog,
   });
-  const server = await startServer(listener, options.address, options.timeouts);
+  const server = await startServer(listener, options.address, options.timeouts, options.tls);
   const stopPurger = options.uploadPurging !== undefined && !options.readOnly
     ? startUploadPurger(options.driver, options.uploadPurging, options.log)
     : undefined;
   const host = options.address.host === undefined || options.address.host === '' || options.address.host === '0.0.0.0' ? '127.0.0.1' : options.address.host;
-  const url = server.port === undefined ? undefined : `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
+  const url = server.port === undefined ? undefined : `${options.tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
   return {
     registry,
     server,

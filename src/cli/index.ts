@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { VERSION } from '../version.js';
 import { registerConfigCommands } from './config-command.js';
 import { serve } from './serve.js';
+import { registerHtpasswdCommand } from './htpasswd-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('wharf')
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     });
 
   registerConfigCommands(program);
+  registerHtpasswdCommand(program);
   return program;
 }
 

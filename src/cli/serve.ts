@@ -11,6 +11,7 @@ import type { StorageDriver } from '../storage/driver.js';
 import type { ListenAddress } from '../http/server.js';
 import { startWharf, type RunningWharf, type WharfOptions } from '../startup.js';
 import { VERSION } from '../version.js';
+import { authOptions, tlsSettings } from './auth-options.js';
 
 /** `http.addr` (`host:port`, `:port`, `[v6]:port`, or a socket path with `http.net: unix`). */
 export function listenAddress(http: WharfConfig['http']): ListenAddress {
@@ -63,6 +64,8 @@ export function wharfOptions(config: Readonly<WharfConfig>, driver: StorageDrive
     referencePolicy: referencePolicy(config.validation),
     cache: config.wharf.cache.ttl > 0 && config.wharf.cache.maxbytes > 0 ? { ttlMs: config.wharf.cache.ttl, maxBytes: config.wharf.cache.maxbytes } : undefined,
     uploadPurging: purging.enabled ? { ageMs: purging.age, intervalMs: purging.interval, dryRun: purging.dryrun } : undefined,
+    auth: authOptions(config),
+    tls: tlsSettings(config.http),
   };
 }
 
@@ -76,7 +79,7 @@ export async function serve(loaded: LoadedConfig): Promise<RunningWharf> {
   const address = options.address.path ?? `${options.address.host ?? '0.0.0.0'}:${running.server.port ?? ''}`;
   log.info({
     version: VERSION,
-    address: options.address.path ?? (running.url ?? address).replace(/^http:\/\//, ''),
+    address: options.address.path ?? (running.url ?? address).replace(/^https?:\/\//, ''),
     config: loaded.source,
     storage: config.storage.driver === 'filesystem' ? `filesystem ${config.storage.filesystem.rootdirectory}` : config.storage.driver,
     deletes: options.deleteEnabled,

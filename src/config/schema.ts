@@ -15,6 +15,7 @@ import * as z from 'zod';
 import { duration, HEADER_NAME, compileUrlPattern, int, lowerEnum, nonEmptyStr, str, strList } from './schema-helpers.js';
 import { STORAGE_SETTINGS, storageSchema } from './schema-storage.js';
 import { ignored, ignoredSection, refused } from './support.js';
+import { accessSchema, authSchema, checkAuth, tlsSchema, tokenServiceSchema } from './schema-auth.js';
 
 export { compileUrlPattern } from './schema-helpers.js';
 export type { StorageConfig, FilesystemParams } from './schema-storage.js';
@@ -66,7 +67,7 @@ const httpObject = z
     secret: str().optional(),
     relativeurls: z.boolean().default(false),
     draintimeout: duration('nanoseconds').prefault(0),
-    tls: refused('http.tls'),
+    tls: tlsSchema,
     headers: z.record(z.string(), z.array(str())).optional(),
     debug: ignoredSection('http.debug', ['addr', 'prometheus']),
     http2: z.strictObject({ disabled: z.boolean().default(false) }).prefault({}),
@@ -180,7 +181,7 @@ export const documentSchema = z.strictObject({
   log: logSchema,
   loglevel: lowerEnum(LOG_LEVELS).optional(),
   storage: storageSchema,
-  auth: refused('auth'),
+  auth: authSchema,
   middleware: refused('middleware'),
   reporting: ignoredSection('reporting', ['bugsnag', 'newrelic']),
   http: httpObject,
@@ -194,6 +195,8 @@ export const documentSchema = z.strictObject({
   catalog: z.strictObject({ maxentries: int().default(1000) }).prefault({}),
   tags: z.strictObject({ maxtags: int().default(0) }).prefault({}),
   wharf: wharfSchema,
+  access: accessSchema,
+  tokenservice: tokenServiceSchema,
 });
 
 type Document = z.output<typeof documentSchema>;
@@ -220,7 +223,11 @@ function toWharfConfig(doc: Document) {
       /** milliseconds; 0 closes connections at once on shutdown */
       draintimeout: http.draintimeout,
       http2: http.http2,
+      ...(http.tls?.certificate !== undefined ? { tls: http.tls } : {}),
     },
+    auth: doc.auth,
+    access: doc.access,
+    tokenservice: doc.tokenservice,
     validation: { disabled: doc.validation.disabled, manifests: doc.validation.manifests },
     /** values ≤ 0 mean distribution's default, 1000 */
     catalog: { maxentries: doc.catalog.maxentries > 0 ? doc.catalog.maxentries : 1000 },
@@ -257,7 +264,7 @@ function stripNulls(node: unknown, path: readonly string[]): unknown {
 }
 
 /** The configuration schema: a parsed YAML document in, a `WharfConfig` out. */
-export const configSchema = z.preprocess(normaliseDocument, documentSchema.transform(toWharfConfig));
+export const configSchema = z.preprocess(normaliseDocument, documentSchema.superRefine(checkAuth).transform(toWharfConfig));
 
 /** The effective configuration Wharf runs with (see the file comment for its shape). */
 export type WharfConfig = z.output<typeof configSchema>;
@@ -283,4 +290,7 @@ export const DURATION_PATHS: readonly string[] = [
   'wharf.http.timeouts.idle',
   'wharf.http.timeouts.request',
   'wharf.cache.ttl',
+  'access.loginlimit.window',
+  'tokenservice.expiration',
+  'tokenservice.refreshexpiration',
 ];

@@ -17,6 +17,8 @@ import { manifestHandlers } from './handlers/manifests.js';
 import { blobHandlers } from './handlers/blobs.js';
 import { uploadHandlers } from './handlers/uploads.js';
 import { listingHandlers } from './handlers/listings.js';
+import { tokenHandlers } from './handlers/token.js';
+import { authorizeRequest } from './auth-gate.js';
 
 export interface AppOptions {
   readonly log: Logger;
@@ -45,7 +47,9 @@ export function createApp(deps: HandlerDeps, options: AppOptions): RequestListen
     ...blobHandlers(deps),
     ...uploadHandlers(deps),
     ...listingHandlers(deps),
+    ...tokenHandlers(deps),
   };
+  const auth = deps.auth;
   const prefix = options.prefix.replace(/\/$/, '');
   const staticHeaders = Object.entries(options.headers);
   const log = options.log;
@@ -124,6 +128,7 @@ export function createApp(deps: HandlerDeps, options: AppOptions): RequestListen
     void (async () => {
       try {
         if (match.params.name !== undefined) validateName(match.params.name);
+        if (auth !== undefined) ctx.caller = await authorizeRequest(auth, match.route, ctx);
         await handler(ctx);
       } catch (err) {
         sendError(ctx, err);

@@ -10,6 +10,7 @@ export async function listRepositories(driver: StorageDriver, page: Page, ctx: O
   if (limit === 0) return { repositories, more: false };
   for await (const repo of walkRepositories(driver, { after: page.last, signal: ctx.signal })) {
     if (!repo.special.some((s) => REPOSITORY_MARKERS.includes(s))) continue;
+    if (page.accept !== undefined && !page.accept(repo.name)) continue;
     if (repositories.length === limit) return { repositories, more: true };
     repositories.push(repo.name);
   }

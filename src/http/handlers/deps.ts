@@ -3,6 +3,8 @@ import type { Registry } from '../../registry/registry.js';
 import type { HttpContext } from '../context.js';
 import type { HandlerName } from '../routes.js';
 import type { UrlBuilder } from '../urls.js';
+import type { Authorizer } from '../../auth/authorizer.js';
+import type { TokenService } from '../../auth/token-service.js';
 
 export interface HandlerLimits {
   /** Largest manifest body accepted (413 above). */
@@ -19,6 +21,10 @@ export interface HandlerDeps {
   readonly registry: Registry;
   readonly urls: UrlBuilder;
   readonly limits: HandlerLimits;
+  /** Who may do what; no checks at all when undefined (auth off). */
+  readonly auth?: Authorizer | undefined;
+  /** The built-in token service, served at /auth/token when configured. */
+  readonly tokenService?: TokenService | undefined;
 }
 
 export type Handler = (ctx: HttpContext) => Promise<void>;
