@@ -225,9 +225,9 @@ function toWharfConfig(doc: Document) {
       http2: http.http2,
       ...(http.tls?.certificate !== undefined ? { tls: http.tls } : {}),
     },
-    auth: doc.auth,
+    ...(doc.auth !== undefined ? { auth: doc.auth } : {}),
     access: doc.access,
-    tokenservice: doc.tokenservice,
+    ...(doc.tokenservice !== undefined ? { tokenservice: doc.tokenservice } : {}),
     validation: { disabled: doc.validation.disabled, manifests: doc.validation.manifests },
     /** values ≤ 0 mean distribution's default, 1000 */
     catalog: { maxentries: doc.catalog.maxentries > 0 ? doc.catalog.maxentries : 1000 },

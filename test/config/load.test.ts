@@ -60,6 +60,7 @@ test('minimal file: distribution defaults everywhere', async () => {
       cache: { ttl: 2000, maxbytes: 16777216 },
       http: { timeouts: { header: 30_000, idle: 120_000, request: 0 } },
     },
+    access: { groups: {}, loginlimit: { failures: 10, window: 60_000 } },
   });
 });
 
