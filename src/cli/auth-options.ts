@@ -6,7 +6,7 @@ import type { TlsSettings } from '../http/tls.js';
 
 /** Where the token signing key is kept when `tokenservice.signingkey` is not set (filesystem storage only). */
 export function defaultSigningKeyPath(rootDirectory: string): string {
-  return join(rootDirectory, 'wharf', 'token-signing-key.pem');
+  return join(rootDirectory, '.wharf', 'token-signing-key.pem');
 }
 
 export function authOptions(config: Readonly<WharfConfig>): AuthOptions | undefined {

@@ -84,6 +84,8 @@ export async function serve(loaded: LoadedConfig): Promise<RunningWharf> {
     storage: config.storage.driver === 'filesystem' ? `filesystem ${config.storage.filesystem.rootdirectory}` : config.storage.driver,
     deletes: options.deleteEnabled,
     readOnly: options.readOnly,
+    auth: options.auth?.provider.kind ?? 'none',
+    tls: options.tls !== undefined,
   }, 'listening');
 
   let stopping = false;

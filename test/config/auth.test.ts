@@ -44,7 +44,7 @@ test('tokenservice needs auth.token, and a signing key path unless storage is fi
     expirationMs: 300_000,
     refreshExpirationMs: 720 * 3600_000,
   });
-  assert.equal(defaultSigningKeyPath('/srv/registry'), '/srv/registry/wharf/token-signing-key.pem');
+  assert.equal(defaultSigningKeyPath('/srv/registry'), '/srv/registry/.wharf/token-signing-key.pem');
 });
 
 test('access rules need htpasswd or the token service; loginlimit defaults', async () => {
