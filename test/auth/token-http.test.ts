@@ -175,6 +175,19 @@ describe('token auth with the built-in token service', () => {
   });
 });
 
+describe('without a token service', () => {
+  it('/auth/token is not found', async () => {
+    const wharf = await startTestWharf();
+    try {
+      const res = await fetch(`${wharf.url}/auth/token?service=x`);
+      assert.equal(res.status, 404);
+      assert.equal(await errorCode(res), 'NOT_FOUND');
+    } finally {
+      await wharf.stop(0);
+    }
+  });
+});
+
 describe('silly auth', () => {
   it('lets any Authorization header through and challenges requests without one', async () => {
     const wharf = await startTestWharf({ auth: { provider: { kind: 'silly', realm: 'silly-realm', service: 'silly-service' }, loginLimit: { failures: 0, windowMs: 0 } } });

@@ -136,6 +136,12 @@ ${RULES_YAML}`, true);
   });
   after(async () => tearDown(setup));
   skopeoScenario(() => setup!);
+
+  it('logs neither passwords nor tokens', () => {
+    const logs = JSON.stringify(setup!.wharf.logs);
+    assert.ok(logs.includes('"route":"token"'), 'the token requests were logged');
+    for (const secret of [USERS.alice, USERS.bob, 'Bearer', 'eyJ']) assert.ok(!logs.includes(secret), `no ${secret} in the logs`);
+  });
 });
 
 describe('e2e: podman login, push and pull over HTTPS with a test CA', () => {

@@ -37,7 +37,13 @@ async function formRequest(ctx: HttpContext): Promise<TokenRequest> {
 }
 
 export function tokenHandlers({ tokenService }: HandlerDeps): Handlers {
-  if (tokenService === undefined) return {};
+  if (tokenService === undefined) {
+    return {
+      token: async (ctx) => {
+        throw new RegistryError('NOT_FOUND', { path: ctx.path }, { message: 'no token service is configured here (tokenservice)' });
+      },
+    };
+  }
   return {
     token: async (ctx) => {
       const request: TokenRequest = ctx.req.method === 'POST'
