@@ -10,7 +10,7 @@ import { covers, repositoryAccess, type AccessRequirement, type Identity } from 
 import type { AccessRules } from './access-rules.js';
 import { bearerChallenge } from './challenge.js';
 import { authorizationParts, unauthorized, type AuthRequest, type Authorizer, type Caller } from './authorizer.js';
-import type { TokenVerifier } from './token-verifier.js';
+import type { TokenVerifier, VerifiedToken } from './token-verifier.js';
 
 export class TokenAuthorizer implements Authorizer {
   constructor(
@@ -29,7 +29,7 @@ export class TokenAuthorizer implements Authorizer {
       : this.realm;
     const parts = authorizationParts(request.authorization);
     if (parts?.scheme !== 'bearer' || parts.value === '') throw unauthorized(bearerChallenge(realm, this.service, required.items), required.items);
-    let token;
+    let token: VerifiedToken;
     try {
       token = await this.verifier.verify(parts.value);
     } catch {

@@ -3,7 +3,7 @@
  * `auth.token.rootcertbundle` (a token's `x5c` chain must lead to one of them; a `kid` may name one
  * by its libtrust key ID), the keys of a `jwks` file (by `kid`), and the built-in token service's key.
  */
-import { X509Certificate, createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { X509Certificate, createHash, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 export interface TrustedKeys {
@@ -45,7 +45,7 @@ export function readJwks(path: string): Map<string, KeyObject> {
   if (!Array.isArray(parsed.keys)) throw new Error(`${path} is not a JWKS document (no "keys" list)`);
   const out = new Map<string, KeyObject>();
   for (const jwk of parsed.keys as Record<string, unknown>[]) {
-    const key = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+    const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
     out.set(typeof jwk['kid'] === 'string' ? jwk['kid'] : libtrustKeyId(key), key);
   }
   return out;
