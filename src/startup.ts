@@ -33,6 +33,8 @@ import { httpOrigin } from './http/event-origin.js';
 import { loggingObserver, Notifier, type EndpointSettings } from './notifications/notifier.js';
 import { NotifyingRegistry } from './notifications/notifying-registry.js';
 import type { CacheObserver } from './storage/cache/observer.js';
+import { createAuth, type AuthOptions } from './auth/compose.js';
+import type { TlsSettings } from './http/tls.js';
 
 export interface WharfOptions {
   readonly driver: StorageDriver;
@@ -64,6 +66,10 @@ export interface WharfOptions {
   readonly health?: HealthConfig | undefined;
   /** Notification endpoints and their durable queue; no events when undefined or without endpoints. */
   readonly notifications?: NotificationOptions | undefined;
+  /** Authentication and access rules; anyone may do anything when undefined. */
+  readonly auth?: AuthOptions | undefined;
+  /** HTTPS (`http.tls`); plain HTTP when undefined. */
+  readonly tls?: TlsSettings | undefined;
 }
 
 export interface NotificationOptions {
@@ -112,7 +118,7 @@ export function composeRegistry(
 export interface RunningWharf {
   readonly registry: Registry;
   readonly server: RunningServer;
-  /** The base URL clients reach this instance at (`http://127.0.0.1:<port>`), when on TCP. */
+  /** The base URL clients reach this instance at (`http://127.0.0.1:<port>`, https with TLS), when on TCP. */
   readonly url: string | undefined;
   /** The in-server garbage collector, when the `gc` section enables it. */
   readonly gc?: GcScheduler | undefined;
@@ -125,10 +131,10 @@ export interface RunningWharf {
   stop(drainMs?: number): Promise<void>;
 }
 
-/** `http://host:port` of a TCP listener (loopback for a wildcard host). */
-function baseUrl(address: ListenAddress, port: number | undefined): string | undefined {
+/** `http(s)://host:port` of a TCP listener (loopback for a wildcard host). */
+function baseUrl(address: ListenAddress, port: number | undefined, scheme: 'http' | 'https' = 'http'): string | undefined {
   const host = address.host === undefined || address.host === '' || address.host === '0.0.0.0' ? '127.0.0.1' : address.host;
-  return port === undefined ? undefined : `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return port === undefined ? undefined : `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 export async function startWharf(options: WharfOptions): Promise<RunningWharf> {
@@ -144,6 +150,7 @@ export async function startWharf(options: WharfOptions): Promise<RunningWharf> {
     tagCacheObserver: metrics && cacheObserver(metrics, 'tags'),
   }, (s) => (storage = s));
   const urls = new UrlBuilder({ prefix: options.prefix, host: options.host, relative: options.relativeUrls });
+  const auth = options.auth === undefined ? undefined : createAuth(options.auth, options.log);
   const source = { addr: hostname(), instanceID: randomUUID() };
   const notifier = await openNotifier(options);
   if (notifier !== undefined) {
@@ -153,14 +160,14 @@ export async function startWharf(options: WharfOptions): Promise<RunningWharf> {
   }
   const monitor = options.health === undefined ? undefined : new HealthMonitor(healthChecks(options.health, measured));
   const readiness = new Readiness(monitor);
-  const listener = createApp({ registry, urls, limits: options.limits, readiness: () => readiness.status() }, {
+  const listener = createApp({ registry, urls, limits: options.limits, readiness: () => readiness.status(), auth: auth?.authorizer, tokenService: auth?.tokenService }, {
     log: options.log,
     prefix: options.prefix,
     headers: options.headers,
     accessLog: options.accessLog,
     observer: metrics && new HttpMetrics(metrics),
   });
-  const server = await startServer(listener, options.address, options.timeouts);
+  const server = await startServer(listener, options.address, options.timeouts, options.tls);
   source.addr = `${hostname()}:${server.port ?? options.address.path ?? ''}`;
   const debugServer = options.debug === undefined ? undefined : await startServer(createDebugApp({
     metrics: metrics && { path: options.debug.metricsPath ?? '/metrics', exposition: () => metrics.exposition() },
@@ -185,7 +192,7 @@ export async function startWharf(options: WharfOptions): Promise<RunningWharf> {
   return {
     registry,
     server,
-    url: baseUrl(options.address, server.port),
+    url: baseUrl(options.address, server.port, options.tls === undefined ? 'http' : 'https'),
     gc,
     debugServer,
     debugUrl: debugServer && options.debug && baseUrl(options.debug.address, debugServer.port),

@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { registerConfigCommands } from './config-command.js';
 import { serve } from './serve.js';
 import { registerGcCommand } from './gc-command.js';
+import { registerHtpasswdCommand } from './htpasswd-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('wharf')
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
 
   registerConfigCommands(program);
   registerGcCommand(program);
+  registerHtpasswdCommand(program);
   return program;
 }
 

@@ -57,7 +57,8 @@ export function operationsOptions(config: Readonly<WharfConfig>): Pick<WharfOpti
 export function enabledFeatures(config: Readonly<WharfConfig>, options: WharfOptions, running: RunningWharf): Record<string, unknown> {
   const checks = (config.health.storagedriver.enabled ? 1 : 0) + config.health.file.length + config.health.http.length + config.health.tcp.length;
   return {
-    auth: 'none',
+    auth: options.auth?.provider.kind ?? 'none',
+    tls: options.tls !== undefined,
     debug: running.debugUrl?.replace(/^http:\/\//, ''),
     metrics: options.metrics !== undefined && running.debugUrl !== undefined ? `${running.debugUrl}${options.debug?.metricsPath ?? '/metrics'}` : undefined,
     healthChecks: checks,

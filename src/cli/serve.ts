@@ -12,6 +12,7 @@ import type { ListenAddress } from '../http/server.js';
 import { startWharf, type RunningWharf, type WharfOptions } from '../startup.js';
 import { VERSION } from '../version.js';
 import { banner, enabledFeatures, operationsOptions } from './operations-config.js';
+import { authOptions, tlsSettings } from './auth-options.js';
 
 /** `http.addr` (`host:port`, `:port`, `[v6]:port`, or a socket path with `http.net: unix`). */
 export function listenAddress(http: WharfConfig['http']): ListenAddress {
@@ -68,6 +69,8 @@ export function wharfOptions(config: Readonly<WharfConfig>, driver: StorageDrive
       ? { intervalMs: config.gc.interval, deleteUntagged: config.gc.deleteuntagged, dryRun: config.gc.dryrun, drainTimeoutMs: config.gc.draintimeout }
       : undefined,
     ...operationsOptions(config),
+    auth: authOptions(config),
+    tls: tlsSettings(config.http),
   };
 }
 
@@ -81,7 +84,7 @@ export async function serve(loaded: LoadedConfig): Promise<RunningWharf> {
   const address = options.address.path ?? `${options.address.host ?? '0.0.0.0'}:${running.server.port ?? ''}`;
   const startup = {
     version: VERSION,
-    address: options.address.path ?? (running.url ?? address).replace(/^http:\/\//, ''),
+    address: options.address.path ?? (running.url ?? address).replace(/^https?:\/\//, ''),
     config: loaded.source,
     storage: config.storage.driver === 'filesystem' ? `filesystem ${config.storage.filesystem.rootdirectory}` : config.storage.driver,
     deletes: options.deleteEnabled,

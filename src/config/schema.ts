@@ -17,6 +17,7 @@ import { STORAGE_SETTINGS, storageSchema } from './schema-storage.js';
 import { ignored, ignoredSection, refused } from './support.js';
 import { gcSchema } from './schema-gc.js';
 import { debugSchema, healthSchema, notificationsSchema, OPS_DURATION_PATHS, wharfNotificationsSchema } from './schema-ops.js';
+import { accessSchema, authSchema, checkAuth, tlsSchema, tokenServiceSchema } from './schema-auth.js';
 
 export { compileUrlPattern } from './schema-helpers.js';
 export type { StorageConfig, FilesystemParams } from './schema-storage.js';
@@ -68,7 +69,7 @@ const httpObject = z
     secret: str().optional(),
     relativeurls: z.boolean().default(false),
     draintimeout: duration('nanoseconds').prefault(0),
-    tls: refused('http.tls'),
+    tls: tlsSchema,
     headers: z.record(z.string(), z.array(str())).optional(),
     debug: debugSchema,
     http2: z.strictObject({ disabled: z.boolean().default(false) }).prefault({}),
@@ -183,7 +184,7 @@ export const documentSchema = z.strictObject({
   log: logSchema,
   loglevel: lowerEnum(LOG_LEVELS).optional(),
   storage: storageSchema,
-  auth: refused('auth'),
+  auth: authSchema,
   middleware: refused('middleware'),
   reporting: ignoredSection('reporting', ['bugsnag', 'newrelic']),
   http: httpObject,
@@ -198,6 +199,8 @@ export const documentSchema = z.strictObject({
   tags: z.strictObject({ maxtags: int().default(0) }).prefault({}),
   wharf: wharfSchema,
   gc: gcSchema,
+  access: accessSchema,
+  tokenservice: tokenServiceSchema,
 });
 
 type Document = z.output<typeof documentSchema>;
@@ -225,9 +228,13 @@ function toWharfConfig(doc: Document) {
       draintimeout: http.draintimeout,
       http2: http.http2,
       debug: http.debug,
+      ...(http.tls?.certificate !== undefined ? { tls: http.tls } : {}),
     },
     notifications: doc.notifications,
     health: doc.health,
+    ...(doc.auth !== undefined ? { auth: doc.auth } : {}),
+    access: doc.access,
+    ...(doc.tokenservice !== undefined ? { tokenservice: doc.tokenservice } : {}),
     validation: { disabled: doc.validation.disabled, manifests: doc.validation.manifests },
     /** values ≤ 0 mean distribution's default, 1000 */
     catalog: { maxentries: doc.catalog.maxentries > 0 ? doc.catalog.maxentries : 1000 },
@@ -266,7 +273,7 @@ function stripNulls(node: unknown, path: readonly string[]): unknown {
 }
 
 /** The configuration schema: a parsed YAML document in, a `WharfConfig` out. */
-export const configSchema = z.preprocess(normaliseDocument, documentSchema.transform(toWharfConfig));
+export const configSchema = z.preprocess(normaliseDocument, documentSchema.superRefine(checkAuth).transform(toWharfConfig));
 
 /** The effective configuration Wharf runs with (see the file comment for its shape). */
 export type WharfConfig = z.output<typeof configSchema>;
@@ -295,4 +302,7 @@ export const DURATION_PATHS: readonly string[] = [
   'gc.interval',
   'gc.draintimeout',
   ...OPS_DURATION_PATHS,
+  'access.loginlimit.window',
+  'tokenservice.expiration',
+  'tokenservice.refreshexpiration',
 ];

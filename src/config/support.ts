@@ -34,16 +34,9 @@ const notYet = (what: string, consequence: string, verb: 'is' | 'are' = 'is'): s
 export const SUPPORT_TABLE: readonly SupportEntry[] = [
   // refused: running without them would be unsafe or wrong
   {
-    path: 'auth',
+    path: 'http.tls.letsencrypt',
     status: 'refused',
-    reason: notYet('authentication (auth)', 'starting without it would expose the registry to anyone who can reach it'),
-    // distribution's `none` provider asks for no authentication, which is what Wharf does.
-    when: (value) => inUse(value) && value !== 'none' && !isOnlyKey(value, 'none'),
-  },
-  {
-    path: 'http.tls',
-    status: 'refused',
-    reason: notYet('TLS (http.tls, including letsencrypt)', 'Wharf would serve plain HTTP instead of HTTPS; terminate TLS in a reverse proxy and remove http.tls'),
+    reason: notYet("Let's Encrypt (http.tls.letsencrypt)", 'give certificate and key instead, or terminate TLS in a reverse proxy'),
   },
   {
     path: 'proxy',
@@ -102,10 +95,6 @@ export function inUse(value: unknown): boolean {
   if (Array.isArray(value)) return value.length > 0;
   if (typeof value === 'object') return Object.keys(value).length > 0;
   return true;
-}
-
-function isOnlyKey(value: unknown, key: string): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).join() === key;
 }
 
 export function supportEntry(path: string): SupportEntry {

@@ -18,6 +18,8 @@ import { blobHandlers } from './handlers/blobs.js';
 import { uploadHandlers } from './handlers/uploads.js';
 import { listingHandlers } from './handlers/listings.js';
 import type { RequestObserver } from './observer.js';
+import { tokenHandlers } from './handlers/token.js';
+import { authorizeRequest } from './auth-gate.js';
 
 export interface AppOptions {
   readonly log: Logger;
@@ -48,7 +50,9 @@ export function createApp(deps: HandlerDeps, options: AppOptions): RequestListen
     ...blobHandlers(deps),
     ...uploadHandlers(deps),
     ...listingHandlers(deps),
+    ...tokenHandlers(deps),
   };
+  const auth = deps.auth;
   const prefix = options.prefix.replace(/\/$/, '');
   const staticHeaders = Object.entries(options.headers);
   const log = options.log;
@@ -135,6 +139,7 @@ export function createApp(deps: HandlerDeps, options: AppOptions): RequestListen
     void (async () => {
       try {
         if (match.params.name !== undefined) validateName(match.params.name);
+        if (auth !== undefined) ctx.caller = await authorizeRequest(auth, match.route, ctx);
         await handler(ctx);
       } catch (err) {
         sendError(ctx, err);

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.js';
 import type { OpContext } from '../registry/registry.js';
+import type { Caller } from '../auth/authorizer.js';
 
 export interface RouteParams {
   readonly name?: string;
@@ -24,8 +25,8 @@ export interface HttpContext extends OpContext {
   params: RouteParams;
   /** The route's name in the route table, for logs and metrics. */
   route: string;
-  /** The authenticated user's name, once authentication has run (events' `actor.name`). */
-  user?: string | undefined;
+  /** Who is asking, once auth has let the request through (undefined with auth off). */
+  caller?: Caller | undefined;
 }
 
 /** The repository name of a repository route; the router has validated it. */

@@ -35,7 +35,7 @@ export function httpOrigin(urls: UrlBuilder): OriginOf {
         method: req.method ?? '',
         useragent: req.headers['user-agent'] ?? '',
       },
-      actor: ctx.user === undefined || ctx.user === '' ? {} : { name: ctx.user },
+      actor: ctx.caller?.identity.name === undefined ? {} : { name: ctx.caller.identity.name },
       url: (path) => urls.api(req, path),
     };
   };

@@ -2,9 +2,11 @@
  * The HTTP server: Node's own, with the timeouts that cut off slow clients (a client trickling
  * headers, an idle connection, optionally a whole request) and a graceful close.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { RequestListener } from './app.js';
+import { tlsServerOptions, type TlsSettings } from './tls.js';
 
 export interface ServerTimeouts {
   /** Time to receive a request's headers. */
@@ -30,13 +32,16 @@ export interface RunningServer {
   close(drainMs?: number): Promise<void>;
 }
 
-export async function startServer(listener: RequestListener, address: ListenAddress, timeouts: ServerTimeouts): Promise<RunningServer> {
-  const server = createServer({
+/** Serves HTTPS when `tls` is given (`http.tls`), plain HTTP otherwise. */
+export async function startServer(listener: RequestListener, address: ListenAddress, timeouts: ServerTimeouts, tls?: TlsSettings): Promise<RunningServer> {
+  const options: ServerOptions = {
     headersTimeout: timeouts.headerMs,
     requestTimeout: timeouts.requestMs,
     keepAliveTimeout: Math.min(timeouts.idleMs, 65_000),
     connectionsCheckingInterval: Math.max(250, Math.min(1000, Math.floor(timeouts.headerMs / 4))),
-  }, listener);
+  };
+  // An https.Server is an http.Server underneath (same events, same close methods).
+  const server: Server = tls === undefined ? createServer(options, listener) : (createHttpsServer({ ...options, ...tlsServerOptions(tls) }, listener) as unknown as Server);
   server.timeout = timeouts.idleMs;
   server.on('timeout', (socket: Socket) => socket.destroy());
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {

@@ -11,11 +11,26 @@ export async function listRepositories(driver: StorageDriver, page: Page, ctx: O
   const all = await cache?.all((max) => walkAll(driver, max, ctx));
   if (all !== undefined) {
     const from = firstAfter(all, page.last);
-    const repositories = all.slice(from, from + Math.min(limit, all.length));
-    return { repositories, more: from + repositories.length < all.length };
+    if (page.accept === undefined) {
+      const repositories = all.slice(from, from + Math.min(limit, all.length));
+      return { repositories, more: from + repositories.length < all.length };
+    }
+    return pageOf(all.slice(from), page.accept, limit);
   }
   const repositories: string[] = [];
   for await (const name of repositoryNames(driver, page.last, ctx)) {
+    if (page.accept !== undefined && !page.accept(name)) continue;
+    if (repositories.length === limit) return { repositories, more: true };
+    repositories.push(name);
+  }
+  return { repositories, more: false };
+}
+
+/** Up to `limit` accepted names of `names`, and whether an accepted one follows. */
+function pageOf(names: readonly string[], accept: (name: string) => boolean, limit: number): CatalogPage {
+  const repositories: string[] = [];
+  for (const name of names) {
+    if (!accept(name)) continue;
     if (repositories.length === limit) return { repositories, more: true };
     repositories.push(name);
   }

@@ -74,6 +74,8 @@ export interface Page {
   readonly n?: number | undefined;
   /** Start strictly after this entry. */
   readonly last?: string | undefined;
+  /** Only entries this accepts count (the catalog of a caller who may not pull everything). */
+  readonly accept?: ((entry: string) => boolean) | undefined;
 }
 
 export interface TagPage {

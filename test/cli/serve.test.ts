@@ -82,14 +82,13 @@ http:
   adr: :5000
 auth:
   htpasswd:
-    realm: r
     path: /etc/htpasswd
 `);
     const result = await run(process.execPath, [MAIN, 'serve', file]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /storage\.filesystem\.rootdirectry: unknown key \(did you mean rootdirectory\?\)/);
     assert.match(result.stderr, /http\.adr: unknown key/);
-    assert.match(result.stderr, /auth: .*not supported yet/);
+    assert.match(result.stderr, /auth\.htpasswd\.realm: required/);
     assert.ok(result.stderr.includes(file));
   });
 });

@@ -40,7 +40,7 @@ test('config check: every problem listed, exit 1', async () => {
   const lines = io.err().trimEnd().split('\n');
   assert.equal(lines[0], `invalid configuration (${file}, 3 problems):`);
   assert.deepEqual(lines.slice(1).sort(), [
-    `  ${file}: auth: authentication (auth) is not supported yet; starting without it would expose the registry to anyone who can reach it`,
+    `  ${file}: auth.htpasswd.realm: required`,
     `  ${file}: http.addr (from REGISTRY_HTTP_ADDR): expected "host:port" or ":port" (port 0-65535), got "nope"`,
     `  ${file}: storage.filesystem.rootdirectry: unknown key (did you mean rootdirectory?)`,
   ]);

@@ -145,7 +145,7 @@ test('values of the wrong type or bad YAML name the variable', async () => {
 });
 
 test('refused sections set by variables are refused', async () => {
-  assert.deepEqual(await problemsOf(FILE, { REGISTRY_AUTH_HTPASSWD_PATH: '/etc/htpasswd' }), [
-    'auth (from REGISTRY_AUTH_HTPASSWD_PATH): authentication (auth) is not supported yet; starting without it would expose the registry to anyone who can reach it',
+  assert.deepEqual(await problemsOf(FILE, { REGISTRY_HTTP_TLS_LETSENCRYPT_CACHEFILE: '/le.cache' }), [
+    "http.tls.letsencrypt (from REGISTRY_HTTP_TLS_LETSENCRYPT_CACHEFILE): Let's Encrypt (http.tls.letsencrypt) is not supported yet; give certificate and key instead, or terminate TLS in a reverse proxy",
   ]);
 });

@@ -65,6 +65,7 @@ test('minimal file: distribution defaults everywhere', async () => {
       notifications: {},
     },
     gc: { enabled: false, interval: 86_400_000, deleteuntagged: false, dryrun: false, draintimeout: 300_000 },
+    access: { groups: {}, loginlimit: { failures: 10, window: 60_000 } },
   });
 });
 

@@ -4,6 +4,8 @@ import type { HttpContext } from '../context.js';
 import type { HandlerName } from '../routes.js';
 import type { UrlBuilder } from '../urls.js';
 import type { ReadinessStatus } from '../debug.js';
+import type { Authorizer } from '../../auth/authorizer.js';
+import type { TokenService } from '../../auth/token-service.js';
 
 export interface HandlerLimits {
   /** Largest manifest body accepted (413 above). */
@@ -22,6 +24,10 @@ export interface HandlerDeps {
   readonly limits: HandlerLimits;
   /** For /readyz: ready unless draining or a health check fails; always ready when undefined. */
   readonly readiness?: (() => ReadinessStatus) | undefined;
+  /** Who may do what; no checks at all when undefined (auth off). */
+  readonly auth?: Authorizer | undefined;
+  /** The built-in token service, served at /auth/token when configured. */
+  readonly tokenService?: TokenService | undefined;
 }
 
 export type Handler = (ctx: HttpContext) => Promise<void>;

@@ -22,7 +22,7 @@ export function listingHandlers({ registry, urls, limits }: HandlerDeps): Handle
 
     catalog: async (ctx) => {
       const n = parseN(ctx, limits.catalogMaxEntries) ?? Math.min(DEFAULT_CATALOG_ENTRIES, limits.catalogMaxEntries);
-      const page = await registry.catalog({ n, last: parseLast(ctx) }, ctx);
+      const page = await registry.catalog({ n, last: parseLast(ctx), accept: ctx.caller?.listable }, ctx);
       const headers: Record<string, string> = {};
       const lastRepo = page.repositories.at(-1);
       if (page.more && lastRepo !== undefined) headers['Link'] = nextLink(urls.relative('/_catalog'), { n, last: lastRepo });
