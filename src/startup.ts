@@ -15,7 +15,8 @@ import { startServer, type ListenAddress, type RunningServer, type ServerTimeout
 import { CachingDriver } from './storage/cache/caching-driver.js';
 import { BLOBS_ROOT } from './registry/paths.js';
 import type { HandlerLimits } from './http/handlers/deps.js';
-import type { ReferencePolicy } from './registry/manifests/references.js';
+import { DEFAULT_REFERENCE_POLICY, type ReferencePolicy } from './registry/manifests/references.js';
+import { withPullThroughCache, type ProxyListener, type Upstream } from './proxy/setup.js';
 
 export interface WharfOptions {
   readonly driver: StorageDriver;
@@ -37,6 +38,10 @@ export interface WharfOptions {
   readonly cache?: { readonly ttlMs: number; readonly maxBytes: number } | undefined;
   /** Upload purging; off when undefined. */
   readonly uploadPurging?: PurgeSchedule | undefined;
+  /** The pull-through cache's upstreams (distribution's `proxy`, Wharf's `upstreams`); no cache when empty. */
+  readonly upstreams?: readonly Upstream[] | undefined;
+  /** Told of every blob and manifest the cache fetched from an upstream (for notifications). */
+  readonly proxyListener?: ProxyListener | undefined;
 }
 
 export const DEFAULT_LIMITS: HandlerLimits = { manifestMaxSize: 4 * 1024 * 1024, catalogMaxEntries: 1000, tagsMaxTags: 0, redirect: true };
@@ -51,13 +56,32 @@ export function cachedDriver(driver: StorageDriver, cache: WharfOptions['cache']
   return cache === undefined ? driver : new CachingDriver(driver, { ...cache, cacheStat: isBlobData });
 }
 
-/** The registry with its decorators: disabled deletes inside read-only mode. */
-export function composeRegistry(options: Pick<WharfOptions, 'driver' | 'deleteEnabled' | 'readOnly' | 'referrersPageSize' | 'referencePolicy' | 'cache'>): Registry {
+type ComposeOptions = Pick<WharfOptions, 'driver' | 'deleteEnabled' | 'readOnly' | 'referrersPageSize' | 'referencePolicy' | 'cache'>
+  & Partial<Pick<WharfOptions, 'upstreams' | 'proxyListener' | 'log' | 'limits'>>;
+
+/**
+ * The registry with its decorators: the pull-through cache, then disabled deletes, inside
+ * read-only mode. What must be closed at shutdown (upstream connections) is added to `closers`.
+ */
+export function composeRegistry(options: ComposeOptions, closers: (() => Promise<void>)[] = []): Registry {
   let registry: Registry = new StorageRegistry(options.driver, {
     referrersPageSize: options.referrersPageSize,
     tagListTtlMs: options.cache?.ttlMs ?? 0,
     ...(options.referencePolicy !== undefined && { referencePolicy: options.referencePolicy }),
   });
+  if (options.upstreams !== undefined && options.upstreams.length > 0) {
+    const cache = withPullThroughCache(registry, {
+      upstreams: options.upstreams,
+      driver: options.driver,
+      // Fetched manifests arrive before their blobs: the cache's own writes check no references.
+      store: new StorageRegistry(options.driver, { referrersPageSize: options.referrersPageSize, referencePolicy: { ...DEFAULT_REFERENCE_POLICY, verify: false } }),
+      manifestMaxSize: options.limits?.manifestMaxSize,
+      listener: options.proxyListener,
+      log: options.log,
+    });
+    closers.push(cache.close);
+    registry = cache.registry;
+  }
   if (!options.deleteEnabled) registry = new NoDeleteRegistry(registry);
   if (options.readOnly) registry = new ReadOnlyRegistry(registry);
   return registry;
@@ -72,7 +96,8 @@ export interface RunningWharf {
 }
 
 export async function startWharf(options: WharfOptions): Promise<RunningWharf> {
-  const registry = composeRegistry({ ...options, driver: cachedDriver(options.driver, options.cache) });
+  const closers: (() => Promise<void>)[] = [];
+  const registry = composeRegistry({ ...options, driver: cachedDriver(options.driver, options.cache) }, closers);
   const urls = new UrlBuilder({ prefix: options.prefix, host: options.host, relative: options.relativeUrls });
   const listener = createApp({ registry, urls, limits: options.limits }, {
     log: options.log,
@@ -93,6 +118,7 @@ export async function startWharf(options: WharfOptions): Promise<RunningWharf> {
     stop: async (drainMs) => {
       stopPurger?.();
       await server.close(drainMs);
+      await Promise.all(closers.map((close) => close()));
     },
   };
 }

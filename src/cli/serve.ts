@@ -11,6 +11,7 @@ import type { StorageDriver } from '../storage/driver.js';
 import type { ListenAddress } from '../http/server.js';
 import { startWharf, type RunningWharf, type WharfOptions } from '../startup.js';
 import { VERSION } from '../version.js';
+import { upstreamsFromConfig } from '../proxy/setup.js';
 
 /** `http.addr` (`host:port`, `:port`, `[v6]:port`, or a socket path with `http.net: unix`). */
 export function listenAddress(http: WharfConfig['http']): ListenAddress {
@@ -63,6 +64,7 @@ export function wharfOptions(config: Readonly<WharfConfig>, driver: StorageDrive
     referencePolicy: referencePolicy(config.validation),
     cache: config.wharf.cache.ttl > 0 && config.wharf.cache.maxbytes > 0 ? { ttlMs: config.wharf.cache.ttl, maxBytes: config.wharf.cache.maxbytes } : undefined,
     uploadPurging: purging.enabled ? { ageMs: purging.age, intervalMs: purging.interval, dryRun: purging.dryrun } : undefined,
+    upstreams: upstreamsFromConfig(config.proxy, config.upstreams),
   };
 }
 

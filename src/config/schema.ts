@@ -15,6 +15,7 @@ import * as z from 'zod';
 import { duration, HEADER_NAME, compileUrlPattern, int, lowerEnum, nonEmptyStr, str, strList } from './schema-helpers.js';
 import { STORAGE_SETTINGS, storageSchema } from './schema-storage.js';
 import { ignored, ignoredSection, refused } from './support.js';
+import { proxySchema, upstreamsSchema } from './schema-proxy.js';
 
 export { compileUrlPattern } from './schema-helpers.js';
 export type { StorageConfig, FilesystemParams } from './schema-storage.js';
@@ -187,13 +188,14 @@ export const documentSchema = z.strictObject({
   notifications: ignoredSection('notifications', ['events', 'endpoints']),
   redis: ignoredSection('redis', REDIS_KEYS),
   health: ignoredSection('health', ['storagedriver', 'file', 'http', 'tcp']),
-  proxy: refused('proxy'),
+  proxy: proxySchema,
   compatibility: ignoredSection('compatibility', ['schema1']),
   validation: validationSchema,
   policy: ignoredSection('policy', ['repository']),
   catalog: z.strictObject({ maxentries: int().default(1000) }).prefault({}),
   tags: z.strictObject({ maxtags: int().default(0) }).prefault({}),
   wharf: wharfSchema,
+  upstreams: upstreamsSchema,
 });
 
 type Document = z.output<typeof documentSchema>;
@@ -227,6 +229,8 @@ function toWharfConfig(doc: Document) {
     /** 0 (or less) means no limit on `n` for tag listing */
     tags: { maxtags: Math.max(doc.tags.maxtags, 0) },
     wharf: doc.wharf,
+    ...(doc.proxy !== undefined && { proxy: doc.proxy }),
+    upstreams: doc.upstreams,
   };
 }
 
@@ -283,4 +287,6 @@ export const DURATION_PATHS: readonly string[] = [
   'wharf.http.timeouts.idle',
   'wharf.http.timeouts.request',
   'wharf.cache.ttl',
+  'proxy.ttl',
+  'proxy.exec.lifetime',
 ];

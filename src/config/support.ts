@@ -46,11 +46,6 @@ export const SUPPORT_TABLE: readonly SupportEntry[] = [
     reason: notYet('TLS (http.tls, including letsencrypt)', 'Wharf would serve plain HTTP instead of HTTPS; terminate TLS in a reverse proxy and remove http.tls'),
   },
   {
-    path: 'proxy',
-    status: 'refused',
-    reason: notYet('the pull-through cache (proxy)', 'Wharf would serve as an ordinary registry instead of mirroring the upstream'),
-  },
-  {
     path: 'middleware',
     status: 'refused',
     reason: notYet('middleware (registry, repository and storage middleware such as cloudfront or redirect)', 'requests would bypass it'),
