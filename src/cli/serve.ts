@@ -64,7 +64,7 @@ export function wharfOptions(config: Readonly<WharfConfig>, driver: StorageDrive
     referencePolicy: referencePolicy(config.validation),
     cache: config.wharf.cache.ttl > 0 && config.wharf.cache.maxbytes > 0 ? { ttlMs: config.wharf.cache.ttl, maxBytes: config.wharf.cache.maxbytes } : undefined,
     uploadPurging: purging.enabled ? { ageMs: purging.age, intervalMs: purging.interval, dryRun: purging.dryrun } : undefined,
-    upstreams: upstreamsFromConfig(config.proxy, config.upstreams),
+    upstreams: upstreamsFromConfig(config.proxy, config.upstreams ?? []),
   };
 }
 

@@ -5,7 +5,7 @@
  * pushes as usual). `docs/configuration.md` documents both; `src/proxy/` implements them.
  */
 import * as z from 'zod';
-import { duration, nonEmptyStr, str, strList } from './schema-helpers.js';
+import { duration, nonEmptyStr, str } from './schema-helpers.js';
 
 function httpUrl() {
   return nonEmptyStr().superRefine((value, ctx) => {
@@ -58,7 +58,7 @@ const upstreamSchema = z.strictObject({
   /** Removed from the front of a name a pattern matched, to give the upstream's repository. */
   stripprefix: str().optional(),
   /** `?ns=` values that select this upstream; the URL's host by default. */
-  namespaces: strList().optional(),
+  namespaces: z.array(nonEmptyStr().refine((v) => HOST.test(v.toLowerCase()), { message: 'a registry host such as "docker.io" or "host:5000"' })).optional(),
   freshness: duration('zero-only').prefault('5m'),
   ttl: duration('zero-only').prefault('168h'),
   writable: z.boolean().default(false),
@@ -75,9 +75,6 @@ export const upstreamsSchema = z
       seen.add(upstream.name);
       if (upstream.password !== undefined && upstream.username === undefined) {
         ctx.addIssue({ code: 'custom', path: [index, 'password'], message: 'a password needs a username' });
-      }
-      for (const ns of upstream.namespaces ?? []) {
-        if (!HOST.test(ns)) ctx.addIssue({ code: 'custom', path: [index, 'namespaces'], message: `expected a registry host such as "docker.io", got ${JSON.stringify(ns)}` });
       }
     });
   })

@@ -230,7 +230,7 @@ function toWharfConfig(doc: Document) {
     tags: { maxtags: Math.max(doc.tags.maxtags, 0) },
     wharf: doc.wharf,
     ...(doc.proxy !== undefined && { proxy: doc.proxy }),
-    upstreams: doc.upstreams,
+    ...(doc.upstreams.length > 0 && { upstreams: doc.upstreams }),
   };
 }
 
