@@ -78,6 +78,7 @@ export function composeRegistry(options: ComposeOptions, closers: (() => Promise
       manifestMaxSize: options.limits?.manifestMaxSize,
       listener: options.proxyListener,
       log: options.log,
+      sweep: !options.readOnly,
     });
     closers.push(cache.close);
     registry = cache.registry;

@@ -12,6 +12,7 @@ import type { ProxyListener } from './events.js';
 import { ProxyRegistry } from './proxy-registry.js';
 import { defaultNamespaces, isDockerHub, UpstreamRouter, type Upstream } from './routing.js';
 import { UpstreamClient } from './upstream-client.js';
+import { startExpirySweeper, sweepInterval } from './expiry.js';
 
 export type { Upstream } from './routing.js';
 export type { ProxyListener, PullThrough as PullThroughEvent } from './events.js';
@@ -81,6 +82,8 @@ export interface PullThroughCacheOptions {
   readonly manifestMaxSize?: number | undefined;
   readonly listener?: ProxyListener | undefined;
   readonly log?: Logger | undefined;
+  /** Remove expired content in the background (off in read-only mode). */
+  readonly sweep?: boolean | undefined;
 }
 
 export interface PullThroughCache {
@@ -103,9 +106,12 @@ export function withPullThroughCache(registry: Registry, options: PullThroughCac
     listener: options.listener,
     log: options.log,
   });
+  const interval = options.sweep === true ? sweepInterval(options.upstreams.map((u) => u.ttlMs)) : undefined;
+  const stopSweeper = interval === undefined ? undefined : startExpirySweeper(options.driver, options.store, interval, options.log);
   return {
     registry: proxied,
     close: async () => {
+      stopSweeper?.();
       await Promise.all([...clients.values()].map((c) => c.close()));
     },
   };

@@ -13,6 +13,9 @@ import { bodyDigest, startCache, startGate, upstream, type CacheUnderTest, type 
 import { STALE_WARNING } from '../../src/http/notices.js';
 import { wrapDriver } from '../../src/storage/base.js';
 import { MemoryDriver } from '../../src/storage/memory/memory-driver.js';
+import { sweepExpired, sweepInterval } from '../../src/proxy/expiry.js';
+import { CacheState } from '../../src/proxy/cache-state.js';
+import { StorageRegistry } from '../../src/registry/storage-registry.js';
 
 let origin: TestWharf;
 let gate: Gate;
@@ -264,6 +267,35 @@ describe('concurrency, freshness and expiry', () => {
       await assert.rejects(cache.driver.stat(`/docker/registry/v2/repositories/t/ttl/app/_layers/sha256/${layer.digest.slice(7)}/link`));
     } finally {
       await cache.stop(0);
+    }
+  });
+});
+
+describe('expiry sweep', () => {
+  it('removes content whose TTL ran out and leaves fresh and pushed content alone', async () => {
+    const image = await originClient.pushImage('sweep/app', 'v1');
+    const driver = wrapDriver(new MemoryDriver());
+    const shortLived = await startCache([upstream('origin', gate.url, { prefixes: ['x/'], ttlMs: 300 }), upstream('keep', gate.url, { prefixes: ['k/'], ttlMs: 3_600_000 })], { driver });
+    try {
+      const client = new TestClient(shortLived.url);
+      for (const repo of ['x/sweep/app', 'k/sweep/app']) {
+        await (await client.request(`/v2/${repo}/manifests/v1`)).arrayBuffer();
+        for (const blob of [image.config, ...image.layers]) await (await client.request(`/v2/${repo}/blobs/${blob.digest}`)).arrayBuffer();
+      }
+      const own = await client.pushImage('own/sweep', 'v1');
+      await sleep(400);
+      const result = await sweepExpired(driver, new StorageRegistry(driver), new CacheState(driver));
+      assert.deepEqual(result, { examined: 6, removed: 3 });
+      const repo = '/docker/registry/v2/repositories';
+      await assert.rejects(driver.stat(`${repo}/x/sweep/app/_manifests/revisions/sha256/${image.digest.slice(7)}/link`));
+      await assert.rejects(driver.stat(`${repo}/x/sweep/app/_manifests/tags/v1/current/link`), 'the tag on an expired manifest goes with it');
+      await assert.rejects(driver.stat(`${repo}/x/sweep/app/_layers/sha256/${image.layers[0]!.digest.slice(7)}/link`));
+      await driver.stat(`${repo}/k/sweep/app/_layers/sha256/${image.layers[0]!.digest.slice(7)}/link`);
+      await driver.stat(`${repo}/own/sweep/_manifests/revisions/sha256/${own.digest.slice(7)}/link`);
+      assert.equal(sweepInterval([300, 0]), 60_000);
+      assert.equal(sweepInterval([0]), undefined);
+    } finally {
+      await shortLived.stop(0);
     }
   });
 });
