@@ -168,7 +168,14 @@ export function configToYaml(config: Readonly<WharfConfig>, options: { redact?: 
   const document = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
   const storage = document.storage as Record<string, unknown>;
   delete storage.driver;
-  for (const path of DURATION_PATHS) {
+  // A `*` in a duration path stands for every index of a list (`upstreams.*.ttl`).
+  const expand = (path: string): string[] => {
+    const star = path.indexOf('.*.');
+    if (star === -1) return [path];
+    const list = lookup(document, path.slice(0, star).split('.')).value;
+    return Array.isArray(list) ? list.flatMap((_, i) => expand(`${path.slice(0, star)}.${i}.${path.slice(star + 3)}`)) : [];
+  };
+  for (const path of DURATION_PATHS.flatMap(expand)) {
     const parts = path.split('.');
     const last = parts.pop() ?? '';
     const holder = lookup(document, parts).value as Record<string, unknown> | undefined;

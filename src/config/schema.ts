@@ -289,4 +289,6 @@ export const DURATION_PATHS: readonly string[] = [
   'wharf.cache.ttl',
   'proxy.ttl',
   'proxy.exec.lifetime',
+  'upstreams.*.freshness',
+  'upstreams.*.ttl',
 ];

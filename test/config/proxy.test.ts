@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MINIMAL, load, problemsOf } from './helpers.js';
+import { configToYaml } from '../../src/config/load.js';
 import { upstreamsFromConfig } from '../../src/proxy/setup.js';
 import { UpstreamRouter } from '../../src/proxy/routing.js';
 
@@ -35,6 +36,10 @@ test('upstreams: defaults, routing, and every problem named', async () => {
     writable: true
 `);
   const upstreams = upstreamsFromConfig(config.proxy, config.upstreams ?? []);
+  // `wharf config print` writes durations back in Go syntax, and reads back to the same configuration.
+  const printed = configToYaml(config);
+  assert.match(printed, /freshness: 30s/);
+  assert.deepEqual((await load(printed)).config, config);
   assert.equal(upstreams[0]?.freshnessMs, 5 * 60 * 1000);
   assert.equal(upstreams[0]?.ttlMs, 168 * 3600 * 1000);
   assert.deepEqual(upstreams[0]?.namespaces, ['docker.io', 'registry-1.docker.io']);
