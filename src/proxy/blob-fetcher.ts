@@ -100,11 +100,11 @@ export class BlobFetcher {
       job.size = blob.size;
       const upload = await this.store.startUpload(localName, jobCtx);
       const toStore = new PassThrough({ highWaterMark: BUFFER });
-      tee(blob.body, toStore, leader);
+      const teed = tee(blob.body, toStore, leader);
       try {
         await this.store.appendUpload(localName, upload.id, { stream: toStore, contentLength: blob.size }, jobCtx);
         await this.store.completeUpload(localName, upload.id, digest, undefined, jobCtx);
-        if (leader !== undefined && !leader.destroyed) leader.end();
+        teed.release();
       } catch (err) {
         blob.body.destroy();
         leader?.destroy(err as Error);
@@ -128,12 +128,13 @@ export class BlobFetcher {
 
 /**
  * Copies `source` into `primary` (which must get every byte) and `secondary` (which may leave):
- * pauses while either is full, drops `secondary` when it closes early. `secondary` is not ended
- * here: the job ends it once the digest is verified, so a client never gets a clean end of a
- * blob that failed verification.
+ * pauses while either is full, drops `secondary` when it closes early. The last chunk is held
+ * back from `secondary`: the job hands it over (`release`) only once the digest is verified, so a
+ * client never receives a whole blob that failed verification.
  */
-function tee(source: Readable, primary: PassThrough, secondary: PassThrough | undefined): void {
+function tee(source: Readable, primary: PassThrough, secondary: PassThrough | undefined): { release(): void } {
   let second = secondary;
+  let held: Buffer | undefined;
   let primaryFull = false;
   let secondFull = false;
   const maybeResume = (): void => {
@@ -154,7 +155,8 @@ function tee(source: Readable, primary: PassThrough, secondary: PassThrough | un
   });
   source.on('data', (chunk: Buffer) => {
     if (!primary.write(chunk)) primaryFull = true;
-    if (second !== undefined && !second.write(chunk)) secondFull = true;
+    if (second !== undefined && held !== undefined && !second.write(held)) secondFull = true;
+    held = chunk;
     if (primaryFull || secondFull) source.pause();
   });
   source.once('end', () => primary.end());
@@ -165,6 +167,12 @@ function tee(source: Readable, primary: PassThrough, secondary: PassThrough | un
   primary.once('close', () => {
     if (!source.readableEnded) source.destroy();
   });
+  return {
+    release: () => {
+      if (second === undefined || second.destroyed) return;
+      second.end(held);
+    },
+  };
 }
 
 function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

@@ -284,8 +284,10 @@ describe('expiry sweep', () => {
       }
       const own = await client.pushImage('own/sweep', 'v1');
       await sleep(400);
+      // The cache's own sweeper may have run first (it starts after a random delay): both count.
       const result = await sweepExpired(driver, new StorageRegistry(driver), new CacheState(driver));
-      assert.deepEqual(result, { examined: 6, removed: 3 });
+      assert.ok(result.removed <= 3 && result.examined === 3 + result.removed, JSON.stringify(result));
+      assert.deepEqual(await sweepExpired(driver, new StorageRegistry(driver), new CacheState(driver)), { examined: 3, removed: 0 });
       const repo = '/docker/registry/v2/repositories';
       await assert.rejects(driver.stat(`${repo}/x/sweep/app/_manifests/revisions/sha256/${image.digest.slice(7)}/link`));
       await assert.rejects(driver.stat(`${repo}/x/sweep/app/_manifests/tags/v1/current/link`), 'the tag on an expired manifest goes with it');
