@@ -15,7 +15,6 @@ import { startServer, type ListenAddress, type RunningServer, type ServerTimeout
 import { CachingDriver } from './storage/cache/caching-driver.js';
 import { BLOBS_ROOT } from './registry/paths.js';
 import type { HandlerLimits } from './http/handlers/deps.js';
-import type { ReferencePolicy } from './registry/manifests/references.js';
 import { GatedRegistry, WriteGate } from './gc/write-gate.js';
 import { startGcSchedule, type GcSchedule, type GcScheduler } from './gc/schedule.js';
 import { hostname } from 'node:os';
@@ -32,9 +31,12 @@ import { createDebugApp } from './http/debug.js';
 import { httpOrigin } from './http/event-origin.js';
 import { loggingObserver, Notifier, type EndpointSettings } from './notifications/notifier.js';
 import { NotifyingRegistry } from './notifications/notifying-registry.js';
+import { pullThroughEvents } from './notifications/pull-through-events.js';
 import type { CacheObserver } from './storage/cache/observer.js';
 import { createAuth, type AuthOptions } from './auth/compose.js';
 import type { TlsSettings } from './http/tls.js';
+import { DEFAULT_REFERENCE_POLICY, type ReferencePolicy } from './registry/manifests/references.js';
+import { withPullThroughCache, type ProxyListener, type Upstream } from './proxy/setup.js';
 
 export interface WharfOptions {
   readonly driver: StorageDriver;
@@ -70,6 +72,10 @@ export interface WharfOptions {
   readonly auth?: AuthOptions | undefined;
   /** HTTPS (`http.tls`); plain HTTP when undefined. */
   readonly tls?: TlsSettings | undefined;
+  /** The pull-through cache's upstreams (distribution's `proxy`, Wharf's `upstreams`); no cache when empty. */
+  readonly upstreams?: readonly Upstream[] | undefined;
+  /** Told of every blob and manifest the cache fetched from an upstream (for notifications). */
+  readonly proxyListener?: ProxyListener | undefined;
 }
 
 export interface NotificationOptions {
@@ -91,14 +97,22 @@ export function cachedDriver(driver: StorageDriver, cache: WharfOptions['cache']
   return cache === undefined ? driver : new CachingDriver(driver, { ...cache, cacheStat: isBlobData, observer });
 }
 
-/** The registry with its decorators: disabled deletes inside read-only mode. */
-export function composeRegistry(
-  options: Pick<WharfOptions, 'driver' | 'deleteEnabled' | 'readOnly' | 'referrersPageSize' | 'referencePolicy' | 'cache'> & {
+type ComposeOptions = Pick<WharfOptions, 'driver' | 'deleteEnabled' | 'readOnly' | 'referrersPageSize' | 'referencePolicy' | 'cache'>
+  & Partial<Pick<WharfOptions, 'upstreams' | 'proxyListener' | 'log' | 'limits'>>
+  & {
+    /** The in-server collector's read-only switch (outermost). */
     readonly gcGate?: WriteGate | undefined;
     readonly tagCacheObserver?: CacheObserver | undefined;
-  },
-  onStorage?: (storage: StorageRegistry) => void,
-): Registry {
+    /** Told of the storage registry at the core (the collector clears its caches). */
+    readonly onStorage?: ((storage: StorageRegistry) => void) | undefined;
+  };
+
+/**
+ * The registry with its decorators: the pull-through cache, then disabled deletes, inside
+ * read-only mode, inside the collector's write gate. What must be closed at shutdown (upstream
+ * connections) is added to `closers`.
+ */
+export function composeRegistry(options: ComposeOptions, closers: (() => Promise<void>)[] = []): Registry {
   const storage = new StorageRegistry(options.driver, {
     referrersPageSize: options.referrersPageSize,
     tagListTtlMs: options.cache?.ttlMs ?? 0,
@@ -106,8 +120,22 @@ export function composeRegistry(
     tagCacheObserver: options.tagCacheObserver,
     ...(options.referencePolicy !== undefined && { referencePolicy: options.referencePolicy }),
   });
-  onStorage?.(storage);
+  options.onStorage?.(storage);
   let registry: Registry = storage;
+  if (options.upstreams !== undefined && options.upstreams.length > 0) {
+    const cache = withPullThroughCache(registry, {
+      upstreams: options.upstreams,
+      driver: options.driver,
+      // Fetched manifests arrive before their blobs: the cache's own writes check no references.
+      store: new StorageRegistry(options.driver, { referrersPageSize: options.referrersPageSize, referencePolicy: { ...DEFAULT_REFERENCE_POLICY, verify: false } }),
+      manifestMaxSize: options.limits?.manifestMaxSize,
+      listener: options.proxyListener,
+      log: options.log,
+      sweep: !options.readOnly,
+    });
+    closers.push(cache.close);
+    registry = cache.registry;
+  }
   if (!options.deleteEnabled) registry = new NoDeleteRegistry(registry);
   if (options.readOnly) registry = new ReadOnlyRegistry(registry);
   // Outermost: the in-server collector's read-only switch counts every write under way.
@@ -141,18 +169,21 @@ export async function startWharf(options: WharfOptions): Promise<RunningWharf> {
   const { metrics } = options;
   const measured = metrics === undefined ? options.driver : new MetricsDriver(options.driver, metrics);
   const driver = cachedDriver(measured, options.cache, metrics && cacheObserver(metrics, 'storage'));
+  const closers: (() => Promise<void>)[] = [];
   const gcGate = options.gc !== undefined && !options.gc.dryRun ? new WriteGate() : undefined;
   let storage: StorageRegistry | undefined;
+  const source = { addr: hostname(), instanceID: randomUUID() };
+  const notifier = await openNotifier(options);
   let registry = composeRegistry({
     ...options,
+    proxyListener: options.proxyListener ?? (notifier && pullThroughEvents(notifier, source, options.log)),
     driver,
     gcGate,
     tagCacheObserver: metrics && cacheObserver(metrics, 'tags'),
-  }, (s) => (storage = s));
+    onStorage: (s) => (storage = s),
+  }, closers);
   const urls = new UrlBuilder({ prefix: options.prefix, host: options.host, relative: options.relativeUrls });
   const auth = options.auth === undefined ? undefined : createAuth(options.auth, options.log);
-  const source = { addr: hostname(), instanceID: randomUUID() };
-  const notifier = await openNotifier(options);
   if (notifier !== undefined) {
     registry = new NotifyingRegistry(registry, {
       notifier, originOf: httpOrigin(urls), source, includeReferences: options.notifications?.includeReferences ?? false, log: options.log,
@@ -206,6 +237,7 @@ export async function startWharf(options: WharfOptions): Promise<RunningWharf> {
       monitor?.stop();
       await debugServer?.close(0);
       await notifier?.close();
+      await Promise.all(closers.map((close) => close()));
     },
   };
 }

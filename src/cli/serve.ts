@@ -13,6 +13,7 @@ import { startWharf, type RunningWharf, type WharfOptions } from '../startup.js'
 import { VERSION } from '../version.js';
 import { banner, enabledFeatures, operationsOptions } from './operations-config.js';
 import { authOptions, tlsSettings } from './auth-options.js';
+import { upstreamsFromConfig } from '../proxy/setup.js';
 
 /** `http.addr` (`host:port`, `:port`, `[v6]:port`, or a socket path with `http.net: unix`). */
 export function listenAddress(http: WharfConfig['http']): ListenAddress {
@@ -71,6 +72,7 @@ export function wharfOptions(config: Readonly<WharfConfig>, driver: StorageDrive
     ...operationsOptions(config),
     auth: authOptions(config),
     tls: tlsSettings(config.http),
+    upstreams: upstreamsFromConfig(config.proxy, config.upstreams ?? []),
   };
 }
 

@@ -168,6 +168,7 @@ export function configToYaml(config: Readonly<WharfConfig>, options: { redact?: 
   const document = JSON.parse(JSON.stringify(config)) as Record<string, unknown>;
   const storage = document.storage as Record<string, unknown>;
   delete storage.driver;
+  // A `*` in a duration path stands for every index of a list (`upstreams.*.ttl`).
   for (const path of DURATION_PATHS) formatDurationsAt(document, path.split('.'));
   return toYaml(options.redact === false ? document : redactConfig(document));
 }

@@ -18,6 +18,7 @@ import { ignored, ignoredSection, refused } from './support.js';
 import { gcSchema } from './schema-gc.js';
 import { debugSchema, healthSchema, notificationsSchema, OPS_DURATION_PATHS, wharfNotificationsSchema } from './schema-ops.js';
 import { accessSchema, authSchema, checkAuth, tlsSchema, tokenServiceSchema } from './schema-auth.js';
+import { proxySchema, upstreamsSchema } from './schema-proxy.js';
 
 export { compileUrlPattern } from './schema-helpers.js';
 export type { StorageConfig, FilesystemParams } from './schema-storage.js';
@@ -191,7 +192,7 @@ export const documentSchema = z.strictObject({
   notifications: notificationsSchema,
   redis: ignoredSection('redis', REDIS_KEYS),
   health: healthSchema,
-  proxy: refused('proxy'),
+  proxy: proxySchema,
   compatibility: ignoredSection('compatibility', ['schema1']),
   validation: validationSchema,
   policy: ignoredSection('policy', ['repository']),
@@ -201,6 +202,7 @@ export const documentSchema = z.strictObject({
   gc: gcSchema,
   access: accessSchema,
   tokenservice: tokenServiceSchema,
+  upstreams: upstreamsSchema,
 });
 
 type Document = z.output<typeof documentSchema>;
@@ -243,6 +245,8 @@ function toWharfConfig(doc: Document) {
     wharf: doc.wharf,
     /** durations in milliseconds */
     gc: doc.gc,
+    ...(doc.proxy !== undefined && { proxy: doc.proxy }),
+    ...(doc.upstreams.length > 0 && { upstreams: doc.upstreams }),
   };
 }
 
@@ -305,4 +309,8 @@ export const DURATION_PATHS: readonly string[] = [
   'access.loginlimit.window',
   'tokenservice.expiration',
   'tokenservice.refreshexpiration',
+  'proxy.ttl',
+  'proxy.exec.lifetime',
+  'upstreams.*.freshness',
+  'upstreams.*.ttl',
 ];

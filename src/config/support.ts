@@ -39,11 +39,6 @@ export const SUPPORT_TABLE: readonly SupportEntry[] = [
     reason: notYet("Let's Encrypt (http.tls.letsencrypt)", 'give certificate and key instead, or terminate TLS in a reverse proxy'),
   },
   {
-    path: 'proxy',
-    status: 'refused',
-    reason: notYet('the pull-through cache (proxy)', 'Wharf would serve as an ordinary registry instead of mirroring the upstream'),
-  },
-  {
     path: 'middleware',
     status: 'refused',
     reason: notYet('middleware (registry, repository and storage middleware such as cloudfront or redirect)', 'requests would bypass it'),

@@ -9,6 +9,7 @@ import { RegistryError } from '../registry/errors.js';
 import { validateName } from '../registry/reference.js';
 import type { HttpContext } from './context.js';
 import { sendError } from './errors.js';
+import { namespaceParam, noticeWriter } from './notices.js';
 import { matchRoute } from './router.js';
 import type { HandlerName } from './routes.js';
 import type { Handler, HandlerDeps } from './handlers/deps.js';
@@ -82,6 +83,8 @@ export function createApp(deps: HandlerDeps, options: AppOptions): RequestListen
         return (requestLog ??= log.child({ requestId }));
       },
       signal: controller.signal,
+      namespace: namespaceParam(query),
+      notice: noticeWriter(res),
       params: {},
       route: 'unmatched',
     };

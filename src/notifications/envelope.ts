@@ -25,6 +25,8 @@ export interface EventTarget {
   readonly url?: string;
   readonly tag?: string;
   readonly references?: readonly EventDescriptor[];
+  /** Wharf's addition on pull-through events: the name of the upstream the content came from. */
+  readonly upstream?: string;
 }
 
 export interface RequestRecord {

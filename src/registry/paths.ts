@@ -22,6 +22,17 @@
  *
  *       _referrers/<subject alg>/<subject hex>/<alg>-<hex>.json         descriptor of a manifest whose
  *                                                                       `subject` is that digest
+ *
+ * The pull-through cache (src/proxy/) keeps its state per cached repository, as small JSON files
+ * (distribution's proxy keeps one `scheduler-state.json` at the root instead; Wharf neither reads
+ * nor writes that file, and one file per entry lets several instances update it without losing
+ * each other's writes). Deleting `_proxy/` only makes the cache ask its upstream again:
+ *
+ *       _proxy/blobs/<alg>/<hex>        {"upstream","cachedAt","expiresAt"}  when a pulled-through
+ *       _proxy/manifests/<alg>/<hex>    same                                 blob/manifest is due
+ *                                                                            for a check upstream
+ *       _proxy/tags/<tag>               {"upstream","checkedAt","digest"}    when the tag was last
+ *                                                                            checked upstream
  */
 import type { Digest } from './digest.js';
 
@@ -73,4 +84,9 @@ export const paths = {
     `${REPOSITORIES_ROOT}/${name}/_referrers/${subject.algorithm}/${subject.hex}`,
   referrerEntry: (name: string, subject: Digest, referrer: Digest): string =>
     `${REPOSITORIES_ROOT}/${name}/_referrers/${subject.algorithm}/${subject.hex}/${referrer.algorithm}-${referrer.hex}.json`,
+
+  proxyDir: (name: string): string => `${REPOSITORIES_ROOT}/${name}/_proxy`,
+  proxyBlobEntry: (name: string, d: Digest): string => `${REPOSITORIES_ROOT}/${name}/_proxy/blobs/${d.algorithm}/${d.hex}`,
+  proxyManifestEntry: (name: string, d: Digest): string => `${REPOSITORIES_ROOT}/${name}/_proxy/manifests/${d.algorithm}/${d.hex}`,
+  proxyTagEntry: (name: string, tag: string): string => `${REPOSITORIES_ROOT}/${name}/_proxy/tags/${tag}`,
 } as const;

@@ -13,7 +13,20 @@ import type { Reference } from './reference.js';
 export interface OpContext {
   /** Aborted when the request that asked is gone; reaches every storage call. */
   readonly signal?: AbortSignal | undefined;
+  /** containerd's `?ns=<host>`: the registry the client means (a pull-through cache routes by it). */
+  readonly namespace?: string | undefined;
+  /** Where decorators tell the transport a fact about the answer (see OpNotice); ignored when absent. */
+  readonly notice?: ((notice: OpNotice) => void) | undefined;
 }
+
+/**
+ * A fact about an answer that the transport may pass on (the HTTP layer turns them into headers):
+ * `stale`: served from a cache because its upstream could not be asked; `namespace`: the `ns`
+ * the answer was routed by.
+ */
+export type OpNotice =
+  | { readonly kind: 'stale'; readonly upstream: string; readonly reason: string }
+  | { readonly kind: 'namespace'; readonly namespace: string };
 
 export interface BlobInfo {
   readonly digest: Digest;

@@ -116,8 +116,6 @@ http:
     key: /key.pem
     letsencrypt:
       cachefile: /c
-proxy:
-  remoteurl: https://registry-1.docker.io
 middleware:
   storage:
     - name: cloudfront
@@ -126,7 +124,6 @@ middleware:
   const byKey = new Map(problems.map((p) => [p.slice(0, p.indexOf(':')), p]));
   assert.match(byKey.get('storage.s3') ?? '', /the s3 storage driver is not supported yet/);
   assert.match(byKey.get('http.tls.letsencrypt') ?? '', /Let's Encrypt .* is not supported yet; give certificate and key instead/);
-  assert.match(byKey.get('proxy') ?? '', /pull-through cache \(proxy\) is not supported yet/);
   assert.match(byKey.get('middleware') ?? '', /middleware .* is not supported yet/);
   for (const driver of ['azure', 'gcs', 'swift', 'oss']) {
     const refused = await problemsOf(`version: 0.1\nstorage:\n  ${driver}:\n`);
