@@ -20,7 +20,8 @@ export function listenAddress(http: WharfConfig['http']): ListenAddress {
   return { host: host === '' ? undefined : host, port: Number(http.addr.slice(colon + 1)) };
 }
 
-function driverParameters(storage: WharfConfig['storage']): Record<string, unknown> {
+function driverParameters(storage: WharfConfig['storage'], s3Settings: WharfConfig['wharf']['s3']): Record<string, unknown> {
+  if (storage.driver === 's3') return { ...storage.s3, delimiterlisting: s3Settings.delimiterlisting };
   return storage.driver === 'filesystem' ? { ...storage.filesystem } : {};
 }
 
@@ -70,7 +71,7 @@ export async function serve(loaded: LoadedConfig): Promise<RunningWharf> {
   const { config } = loaded;
   const log = createLogger({ level: config.log.level, formatter: config.log.formatter, fields: config.log.fields });
   for (const warning of loaded.warnings) log.warn({ source: loaded.source }, warning);
-  const driver = await createStorageDriver(config.storage.driver, driverParameters(config.storage));
+  const driver = await createStorageDriver(config.storage.driver, driverParameters(config.storage, config.wharf.s3));
   const options = wharfOptions(config, driver, log);
   const running = await startWharf(options);
   const address = options.address.path ?? `${options.address.host ?? '0.0.0.0'}:${running.server.port ?? ''}`;

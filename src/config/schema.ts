@@ -14,6 +14,7 @@
 import * as z from 'zod';
 import { duration, HEADER_NAME, compileUrlPattern, int, lowerEnum, nonEmptyStr, str, strList } from './schema-helpers.js';
 import { STORAGE_SETTINGS, storageSchema } from './schema-storage.js';
+import { wharfS3Schema } from './schema-storage-s3.js';
 import { ignored, ignoredSection, refused } from './support.js';
 
 export { compileUrlPattern } from './schema-helpers.js';
@@ -141,6 +142,7 @@ const wharfSchema = z
   .strictObject({
     manifests: z.strictObject({ maxsize: int().min(1).default(4 * 1024 * 1024) }).prefault({}),
     referrers: z.strictObject({ pagesize: int().min(1).default(500) }).prefault({}),
+    s3: wharfS3Schema,
     cache: z
       .strictObject({
         ttl: duration('zero-only').prefault('2s'),
