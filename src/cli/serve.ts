@@ -6,7 +6,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { compileUrlPattern, type WharfConfig } from '../config/schema.js';
 import type { ReferencePolicy } from '../registry/manifests/references.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { createStorageDriver } from '../storage/drivers.js';
+import { createStorageDriver, preferredChunkSize } from '../storage/drivers.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { ListenAddress } from '../http/server.js';
 import { startWharf, type RunningWharf, type WharfOptions } from '../startup.js';
@@ -54,6 +54,7 @@ export function wharfOptions(config: Readonly<WharfConfig>, driver: StorageDrive
       catalogMaxEntries: config.catalog.maxentries,
       tagsMaxTags: config.tags.maxtags,
       redirect: !config.storage.redirect.disable,
+      chunkMinLength: preferredChunkSize(config.storage.driver, driverParameters(config.storage, config.wharf.s3)),
     },
     timeouts: {
       headerMs: config.wharf.http.timeouts.header,

@@ -44,3 +44,11 @@ export async function createStorageDriver(name: string, parameters: Readonly<Rec
   }
   return wrapDriver(await factory(parameters ?? {}));
 }
+
+/**
+ * The smallest chunk an upload to driver `name` should be sent in (advertised as
+ * `OCI-Chunk-Min-Length`), or undefined where any size is as good: S3's part size.
+ */
+export function preferredChunkSize(name: string, parameters: Readonly<Record<string, unknown>>): number | undefined {
+  return name === 's3' ? s3Options(parameters ?? {}).chunkSize : undefined;
+}

@@ -16,10 +16,12 @@ export interface RunningS3rver {
   close(): Promise<void>;
 }
 
-export async function startS3rver(): Promise<RunningS3rver> {
+/** With `unref`, the emulator does not keep the process alive (for a server shared by a whole test file). */
+export async function startS3rver(options: { unref?: boolean } = {}): Promise<RunningS3rver> {
   const directory = await mkdtemp(join(tmpdir(), 'wharf-s3rver-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: S3RVER_BUCKET }] });
   const { port } = await server.run();
+  if (options.unref) server.httpServer?.unref();
   const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,

@@ -50,8 +50,9 @@ export class UploadStore {
     return { name, id, size: 0 };
   }
 
-  async status(name: string, id: string, ctx: OpContext): Promise<UploadStatus> {
-    return { name, id, size: await this.size(name, id, ctx) };
+  /** Waits for a write to the upload in this process, so that the size is what that write left. */
+  status(name: string, id: string, ctx: OpContext): Promise<UploadStatus> {
+    return this.locks.run(id, async () => ({ name, id, size: await this.size(name, id, ctx) }));
   }
 
   append(name: string, id: string, body: UploadBody, ctx: OpContext): Promise<UploadStatus> {

@@ -1,7 +1,7 @@
 /**
  * The `s3` driver on the AWS SDK v3, with distribution's object layout: the file at `/a/b` is the
  * key `<rootdirectory>/a/b`; directories are key prefixes. Any S3-compatible store works that has
- * PutObject, GetObject (ranges), HeadObject, CopyObject, ListObjectsV2, DeleteObjects and the
+ * PutObject, GetObject (ranges), HeadObject, CopyObject, ListObjects, DeleteObjects and the
  * multipart calls (CreateMultipartUpload, UploadPart, CompleteMultipartUpload; AbortMultipartUpload
  * best effort; UploadPartCopy only above `multipartcopythresholdsize`).
  */
