@@ -15,6 +15,7 @@ import * as z from 'zod';
 import { duration, HEADER_NAME, compileUrlPattern, int, lowerEnum, nonEmptyStr, str, strList } from './schema-helpers.js';
 import { STORAGE_SETTINGS, storageSchema } from './schema-storage.js';
 import { wharfS3Schema } from './schema-storage-s3.js';
+import { middlewareSchema } from './schema-middleware.js';
 import { ignored, ignoredSection, refused } from './support.js';
 
 export { compileUrlPattern } from './schema-helpers.js';
@@ -183,7 +184,7 @@ export const documentSchema = z.strictObject({
   loglevel: lowerEnum(LOG_LEVELS).optional(),
   storage: storageSchema,
   auth: refused('auth'),
-  middleware: refused('middleware'),
+  middleware: middlewareSchema,
   reporting: ignoredSection('reporting', ['bugsnag', 'newrelic']),
   http: httpObject,
   notifications: ignoredSection('notifications', ['events', 'endpoints']),
@@ -211,6 +212,7 @@ function toWharfConfig(doc: Document) {
       accesslog: doc.log.accesslog,
     },
     storage: doc.storage,
+    middleware: doc.middleware,
     http: {
       addr: http.addr?.trim() || ':5000',
       net: http.net,

@@ -39,6 +39,7 @@ test('minimal file: distribution defaults everywhere', async () => {
       },
       tag: {},
     },
+    middleware: {},
     http: {
       addr: ':5000',
       net: 'tcp',
