@@ -64,7 +64,7 @@ export async function runGc(file: string | undefined, options: GcCommandOptions,
   const mode: ProgressMode = options.quiet === true ? 'quiet' : io.isTTY ? 'tty' : 'plain';
   const reporter = new ProgressReporter(mode, { stdout: io.stdout, stderr: io.stderr, columns: io.columns });
   try {
-    const driver = await createStorageDriver(storage.driver, driverParameters(storage));
+    const driver = await createStorageDriver(storage.driver, driverParameters(storage, loaded.config.wharf.s3));
     if (mode !== 'quiet') {
       const where = storage.driver === 'filesystem' ? `filesystem ${storage.filesystem.rootdirectory}` : driverName;
       io.stderr(`wharf gc: ${where}${options.dryRun === true ? ' (dry run)' : ''}${options.deleteUntagged === true ? ' --delete-untagged' : ''}\n`);

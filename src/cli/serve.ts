@@ -6,7 +6,9 @@ import type { LoadedConfig } from '../config/load.js';
 import { compileUrlPattern, type WharfConfig } from '../config/schema.js';
 import type { ReferencePolicy } from '../registry/manifests/references.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { createStorageDriver } from '../storage/drivers.js';
+import { createStorageDriver, preferredChunkSize } from '../storage/drivers.js';
+import { wrapDriver } from '../storage/base.js';
+import { RedirectMiddleware } from '../storage/middleware/redirect-middleware.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { ListenAddress } from '../http/server.js';
 import { startWharf, type RunningWharf, type WharfOptions } from '../startup.js';
@@ -23,7 +25,8 @@ export function listenAddress(http: WharfConfig['http']): ListenAddress {
   return { host: host === '' ? undefined : host, port: Number(http.addr.slice(colon + 1)) };
 }
 
-export function driverParameters(storage: WharfConfig['storage']): Record<string, unknown> {
+export function driverParameters(storage: WharfConfig['storage'], s3Settings: WharfConfig['wharf']['s3']): Record<string, unknown> {
+  if (storage.driver === 's3') return { ...storage.s3, delimiterlisting: s3Settings.delimiterlisting };
   return storage.driver === 'filesystem' ? { ...storage.filesystem } : {};
 }
 
@@ -56,6 +59,7 @@ export function wharfOptions(config: Readonly<WharfConfig>, driver: StorageDrive
       catalogMaxEntries: config.catalog.maxentries,
       tagsMaxTags: config.tags.maxtags,
       redirect: !config.storage.redirect.disable,
+      chunkMinLength: preferredChunkSize(config.storage.driver, driverParameters(config.storage, config.wharf.s3)),
     },
     timeouts: {
       headerMs: config.wharf.http.timeouts.header,
@@ -80,7 +84,9 @@ export async function serve(loaded: LoadedConfig): Promise<RunningWharf> {
   const { config } = loaded;
   const log = createLogger({ level: config.log.level, formatter: config.log.formatter, fields: config.log.fields });
   for (const warning of loaded.warnings) log.warn({ source: loaded.source }, warning);
-  const driver = await createStorageDriver(config.storage.driver, driverParameters(config.storage));
+  const baseDriver = await createStorageDriver(config.storage.driver, driverParameters(config.storage, config.wharf.s3));
+  const redirectBase = config.middleware.redirectBaseURL;
+  const driver = redirectBase === undefined ? baseDriver : wrapDriver(new RedirectMiddleware(baseDriver, redirectBase));
   const options = wharfOptions(config, driver, log);
   const running = await startWharf(options);
   const address = options.address.path ?? `${options.address.host ?? '0.0.0.0'}:${running.server.port ?? ''}`;

@@ -5,14 +5,15 @@
 import * as z from 'zod';
 import { duration, int, nonEmptyStr } from './schema-helpers.js';
 import { refused } from './support.js';
+import { s3Params, type S3Params } from './schema-storage-s3.js';
 
 /** Keys of `storage` that are settings, not drivers (distribution's `Storage.Type()` skips them). */
 export const STORAGE_SETTINGS = ['delete', 'redirect', 'cache', 'maintenance', 'tag'] as const;
 
 /** Drivers Wharf implements. */
-export const STORAGE_DRIVERS = ['filesystem', 'inmemory'] as const;
+export const STORAGE_DRIVERS = ['filesystem', 'inmemory', 's3'] as const;
 /** Drivers distribution knows that Wharf refuses for now (rows in the support table). */
-export const REFUSED_STORAGE_DRIVERS = ['s3', 'azure', 'gcs', 'swift', 'oss'] as const;
+export const REFUSED_STORAGE_DRIVERS = ['azure', 'gcs', 'swift', 'oss'] as const;
 
 /** distribution's filesystem driver: `defaultRootDirectory`, `defaultMaxThreads`, `minThreads`. */
 const FILESYSTEM_ROOT = '/var/lib/registry';
@@ -62,7 +63,7 @@ const storageObject = z
   .strictObject({
     filesystem: filesystemParams.nullable().optional(),
     inmemory: z.strictObject({}).nullable().optional(),
-    s3: refused('storage.s3'),
+    s3: s3Params.optional(),
     azure: refused('storage.azure'),
     gcs: refused('storage.gcs'),
     swift: refused('storage.swift'),
@@ -117,6 +118,7 @@ type Settings = {
 export type StorageConfig = (
   | { driver: 'filesystem'; filesystem: FilesystemParams }
   | { driver: 'inmemory'; inmemory: Record<string, never> }
+  | { driver: 's3'; s3: S3Params }
 ) &
   Settings;
 
@@ -135,5 +137,6 @@ export const storageSchema = storageObject.transform((value): StorageConfig => {
   if (value.filesystem !== undefined) {
     return { driver: 'filesystem', filesystem: value.filesystem ?? filesystemParams.parse({}), ...settings };
   }
+  if (value.s3 !== undefined) return { driver: 's3', s3: value.s3, ...settings };
   return { driver: 'inmemory', inmemory: {}, ...settings };
 });

@@ -14,6 +14,8 @@
 import * as z from 'zod';
 import { duration, HEADER_NAME, compileUrlPattern, int, lowerEnum, nonEmptyStr, str, strList } from './schema-helpers.js';
 import { STORAGE_SETTINGS, storageSchema } from './schema-storage.js';
+import { wharfS3Schema } from './schema-storage-s3.js';
+import { middlewareSchema } from './schema-middleware.js';
 import { ignored, ignoredSection, refused } from './support.js';
 import { gcSchema } from './schema-gc.js';
 import { debugSchema, healthSchema, notificationsSchema, OPS_DURATION_PATHS, wharfNotificationsSchema } from './schema-ops.js';
@@ -145,6 +147,7 @@ const wharfSchema = z
   .strictObject({
     manifests: z.strictObject({ maxsize: int().min(1).default(4 * 1024 * 1024) }).prefault({}),
     referrers: z.strictObject({ pagesize: int().min(1).default(500) }).prefault({}),
+    s3: wharfS3Schema,
     cache: z
       .strictObject({
         ttl: duration('zero-only').prefault('2s'),
@@ -186,7 +189,7 @@ export const documentSchema = z.strictObject({
   loglevel: lowerEnum(LOG_LEVELS).optional(),
   storage: storageSchema,
   auth: authSchema,
-  middleware: refused('middleware'),
+  middleware: middlewareSchema,
   reporting: ignoredSection('reporting', ['bugsnag', 'newrelic']),
   http: httpObject,
   notifications: notificationsSchema,
@@ -218,6 +221,7 @@ function toWharfConfig(doc: Document) {
       accesslog: doc.log.accesslog,
     },
     storage: doc.storage,
+    middleware: doc.middleware,
     http: {
       addr: http.addr?.trim() || ':5000',
       net: http.net,

@@ -41,13 +41,14 @@ export const SUPPORT_TABLE: readonly SupportEntry[] = [
   {
     path: 'middleware',
     status: 'refused',
-    reason: notYet('middleware (registry, repository and storage middleware such as cloudfront or redirect)', 'requests would bypass it'),
+    reason: notYet('middleware other than the redirect storage middleware (registry and repository middleware, cloudfront, ...)', 'requests would bypass it'),
+    when: (value) => inUse(value) && !onlyRedirectMiddleware(value),
   },
-  ...['s3', 'azure', 'gcs', 'swift', 'oss'].map(
+  ...['azure', 'gcs', 'swift', 'oss'].map(
     (driver): SupportEntry => ({
       path: `storage.${driver}`,
       status: 'refused',
-      reason: notYet(`the ${driver} storage driver`, 'supported drivers are filesystem and inmemory'),
+      reason: notYet(`the ${driver} storage driver`, 'supported drivers are filesystem, inmemory and s3'),
       when: () => true, // naming the driver selects it, even with no parameters
     }),
   ),
@@ -90,6 +91,17 @@ export function inUse(value: unknown): boolean {
   if (Array.isArray(value)) return value.length > 0;
   if (typeof value === 'object') return Object.keys(value).length > 0;
   return true;
+}
+
+/** `{storage: [{name: redirect, options: ...}]}` and nothing else (the one middleware Wharf has). */
+function onlyRedirectMiddleware(value: unknown): boolean {
+  if (!isOnlyKey(value, 'storage')) return false;
+  const storage = (value as { storage: unknown }).storage;
+  return Array.isArray(storage) && storage.length === 1 && typeof storage[0] === 'object' && storage[0] !== null && (storage[0] as { name?: unknown }).name === 'redirect';
+}
+
+function isOnlyKey(value: unknown, key: string): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).join() === key;
 }
 
 export function supportEntry(path: string): SupportEntry {

@@ -6,6 +6,8 @@ import type { DriverParameters, StorageDriver } from './driver.js';
 import { wrapDriver } from './base.js';
 import { DEFAULT_ROOT_DIRECTORY, FilesystemDriver } from './filesystem/filesystem-driver.js';
 import { MemoryDriver } from './memory/memory-driver.js';
+import { S3Driver } from './s3/s3-driver.js';
+import { s3Options } from './s3/s3-config.js';
 
 type DriverFactory = (parameters: DriverParameters) => Promise<StorageDriver>;
 
@@ -25,6 +27,7 @@ const factories = new Map<string, DriverFactory>([
       FilesystemDriver.open({ rootDirectory: stringParameter('filesystem', parameters, 'rootdirectory', DEFAULT_ROOT_DIRECTORY) }),
   ],
   ['inmemory', async () => new MemoryDriver()],
+  ['s3', async (parameters) => new S3Driver(s3Options(parameters))],
 ]);
 
 /** The names `createStorageDriver` knows, as in the config. */
@@ -40,4 +43,12 @@ export async function createStorageDriver(name: string, parameters: Readonly<Rec
     throw new Error(`unknown storage driver ${JSON.stringify(name)}; known drivers: ${storageDriverNames.join(', ')}`);
   }
   return wrapDriver(await factory(parameters ?? {}));
+}
+
+/**
+ * The smallest chunk an upload to driver `name` should be sent in (advertised as
+ * `OCI-Chunk-Min-Length`), or undefined where any size is as good: S3's part size.
+ */
+export function preferredChunkSize(name: string, parameters: Readonly<Record<string, unknown>>): number | undefined {
+  return name === 's3' ? s3Options(parameters ?? {}).chunkSize : undefined;
 }

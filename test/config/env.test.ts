@@ -88,8 +88,11 @@ test('REGISTRY_STORAGE selects the driver, replacing the driver section only', a
   assert.equal(bare.config.storage.filesystem.rootdirectory, '/var/lib/registry');
   const embedded = await loadConfig({ env: { REGISTRY_STORAGE: 'inmemory' } });
   assert.equal(embedded.config.storage.driver, 'inmemory');
-  assert.deepEqual(await problemsOf(FILE, { REGISTRY_STORAGE: 's3', REGISTRY_STORAGE_S3_BUCKET: 'b' }), [
-    'storage.s3 (from REGISTRY_STORAGE): the s3 storage driver is not supported yet; supported drivers are filesystem and inmemory',
+  const s3 = await load(FILE, { REGISTRY_STORAGE: 's3', REGISTRY_STORAGE_S3_BUCKET: 'b', REGISTRY_STORAGE_S3_REGION: 'eu-west-1', REGISTRY_STORAGE_S3_SECURE: 'false' });
+  assert.ok(s3.config.storage.driver === 's3');
+  assert.deepEqual(s3.config.storage.s3, { bucket: 'b', region: 'eu-west-1', secure: false });
+  assert.deepEqual(await problemsOf(FILE, { REGISTRY_STORAGE: 'azure', REGISTRY_STORAGE_AZURE_ACCOUNTNAME: 'a' }), [
+    'storage.azure (from REGISTRY_STORAGE): the azure storage driver is not supported yet; supported drivers are filesystem, inmemory and s3',
   ]);
 });
 

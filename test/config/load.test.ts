@@ -39,6 +39,7 @@ test('minimal file: distribution defaults everywhere', async () => {
       },
       tag: {},
     },
+    middleware: {},
     http: {
       addr: ':5000',
       net: 'tcp',
@@ -60,6 +61,7 @@ test('minimal file: distribution defaults everywhere', async () => {
     wharf: {
       manifests: { maxsize: 4194304 },
       referrers: { pagesize: 500 },
+      s3: { delimiterlisting: true },
       cache: { ttl: 2000, maxbytes: 16777216 },
       http: { timeouts: { header: 30_000, idle: 120_000, request: 0 } },
       notifications: {},
@@ -244,6 +246,7 @@ test('full distribution-style file: every implemented key read, defaults filled'
   assert.deepEqual(config.wharf, {
     manifests: { maxsize: 1048576 },
     referrers: { pagesize: 100 },
+    s3: { delimiterlisting: true },
     cache: { ttl: 500, maxbytes: 1048576 },
     http: { timeouts: { header: 10_000, idle: 60_000, request: 300_000 } },
     notifications: {},

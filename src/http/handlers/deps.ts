@@ -16,6 +16,8 @@ export interface HandlerLimits {
   readonly tagsMaxTags: number;
   /** Answer blob GETs with a redirect where the storage offers one (`storage.redirect.disable` off). */
   readonly redirect: boolean;
+  /** `OCI-Chunk-Min-Length` for upload responses: the storage's preferred smallest chunk, if it has one. */
+  readonly chunkMinLength?: number | undefined;
 }
 
 export interface HandlerDeps {

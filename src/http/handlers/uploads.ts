@@ -41,12 +41,13 @@ function digestParam(ctx: HttpContext, key: string) {
   return parseDigest(raw);
 }
 
-export function uploadHandlers({ registry, urls }: HandlerDeps): Handlers {
+export function uploadHandlers({ registry, urls, limits }: HandlerDeps): Handlers {
+  const chunkHint: Record<string, number> = limits.chunkMinLength ? { 'OCI-Chunk-Min-Length': limits.chunkMinLength } : {};
   const uploadLocation = (ctx: HttpContext, status: UploadStatus): string =>
     urls.api(ctx.req, `/${status.name}/blobs/uploads/${status.id}`);
 
   const sendProgress = (ctx: HttpContext, code: number, status: UploadStatus): void =>
-    sendEmpty(ctx, code, { Location: uploadLocation(ctx, status), Range: rangeHeader(status.size), 'Docker-Upload-UUID': status.id });
+    sendEmpty(ctx, code, { Location: uploadLocation(ctx, status), Range: rangeHeader(status.size), 'Docker-Upload-UUID': status.id, ...chunkHint });
 
   const sendCreated = (ctx: HttpContext, name: string, blob: BlobInfo): void =>
     sendEmpty(ctx, 201, { Location: urls.api(ctx.req, `/${name}/blobs/${blob.digest.value}`), 'Docker-Content-Digest': blob.digest.value });

@@ -50,8 +50,9 @@ export class UploadStore {
     return { name, id, size: 0 };
   }
 
-  async status(name: string, id: string, ctx: OpContext): Promise<UploadStatus> {
-    return { name, id, size: await this.size(name, id, ctx) };
+  /** Waits for a write to the upload in this process, so that the size is what that write left. */
+  status(name: string, id: string, ctx: OpContext): Promise<UploadStatus> {
+    return this.locks.run(id, async () => ({ name, id, size: await this.size(name, id, ctx) }));
   }
 
   append(name: string, id: string, body: UploadBody, ctx: OpContext): Promise<UploadStatus> {
@@ -120,7 +121,12 @@ export class UploadStore {
     const writer = await this.driver.writer(paths.uploadData(name, id), { append: true, signal: ctx.signal });
     // On failure the hash may have seen bytes the writer did not store: it is not put back, and
     // the commit re-hashes what storage holds.
-    await pipeline(body.stream, meter, writer, ctx.signal ? { signal: ctx.signal } : {});
+    await pipeline(body.stream, meter, writer, ctx.signal ? { signal: ctx.signal } : {}).catch(async (err: unknown) => {
+      // A writer may still be storing what it took (an object store's last part): the upload's
+      // size is only known, and the next request only safe, once it has closed.
+      if (!writer.closed) await new Promise((resolve) => writer.once('close', resolve));
+      throw err;
+    });
     const newSize = size + meter.bytes;
     if (hash !== undefined) this.hashers.put(id, newSize, hash);
     if (expected !== undefined && meter.bytes !== expected) {

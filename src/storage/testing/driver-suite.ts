@@ -80,9 +80,19 @@ function isAbort(err: unknown): boolean {
   return err instanceof Error && err.name === 'AbortError';
 }
 
+/**
+ * What a store behind a driver is known to lack, each with the reason, so that the test of it is
+ * reported as skipped with that reason (never silently) and the gap is said out loud.
+ */
+export interface StoreGaps {
+  /** The store replaces an object in place, so a concurrent reader may see a mix (an emulator's flaw). */
+  readonly atomicOverwrite?: string;
+}
+
 export function driverSuite(
   name: string,
   makeDriver: () => Promise<{ driver: StorageDriver; cleanup(): Promise<void> }>,
+  gaps: StoreGaps = {},
 ): void {
   describe(`storage driver suite: ${name}`, () => {
     const top = `/wharf-driver-suite-${randomBytes(4).toString('hex')}`;
@@ -358,7 +368,7 @@ export function driverSuite(
       await driver.delete(p('A-z_0.9:x'));
     });
 
-    it('concurrent putContent to one path: every read sees one complete version', async () => {
+    it('concurrent putContent to one path: every read sees one complete version', gaps.atomicOverwrite ? { skip: `${name}: ${gaps.atomicOverwrite}` } : {}, async () => {
       const path = p('tags/latest/current/link');
       const version = (v: number): Buffer => Buffer.alloc(200_000 + v * 4099, v + 1);
       const check = (buf: Buffer): void => {
