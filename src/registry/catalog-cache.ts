@@ -53,7 +53,8 @@ export class CatalogCache {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private forget(): void {
+  /** Forgets the list (a change made behind this instance's back, such as a garbage collection). */
+  forget(): void {
     this.generation++;
     this.cached = undefined;
   }

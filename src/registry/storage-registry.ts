@@ -54,9 +54,10 @@ export class StorageRegistry implements Registry {
     this.manifests = new ManifestStore(driver, store, this.blobs, this.tags, this.referrers, options.referencePolicy);
   }
 
-  /** Forgets what this registry keeps in memory about the storage (tag lists), after a garbage collection. */
+  /** Forgets what this registry keeps in memory about the storage (tag lists, the catalog), after a garbage collection. */
   clearCaches(): void {
     this.tags.forgetAll();
+    this.catalogCache?.forget();
   }
 
   blob(name: string, digest: Digest, ctx: OpContext): Promise<BlobHandle> {
