@@ -5,9 +5,8 @@
  * repositories. `node dist/bench/object-store.js [MiB] [repositories]` (default 1024 and 2000).
  */
 import { createHash } from 'node:crypto';
-import { request } from 'node:http';
-import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { blobContent, peakRssMiB, sendStreaming } from './stream-client.js';
 import { startWharfProcess, type WharfProcess } from '../test/helpers/process.js';
 import { startS3rver, type RunningS3rver } from '../test/helpers/s3rver.js';
 import { createStorageDriver } from '../src/storage/drivers.js';
@@ -15,38 +14,8 @@ import { createStorageDriver } from '../src/storage/drivers.js';
 const MIB = 1024 * 1024;
 const SEED = createHash('sha512').update(String(Date.now())).digest();
 
-function* content(sizeMiB: number): Generator<Buffer> {
-  const block = Buffer.alloc(MIB);
-  for (let i = 0; i < MIB; i += SEED.length) SEED.copy(block, i);
-  for (let i = 0; i < sizeMiB; i++) {
-    const chunk = Buffer.from(block);
-    chunk.writeUInt32BE(i, 0);
-    yield chunk;
-  }
-}
 
-async function peakRss(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
 
-function send(url: string, method: string, body?: Readable): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; hash: string; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: body ? { 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked' } : {} }, (res) => {
-      const hash = createHash('sha256');
-      let bytes = 0;
-      res.on('data', (d: Buffer) => {
-        hash.update(d);
-        bytes += d.length;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, hash: hash.digest('hex'), bytes }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    if (body) body.pipe(req);
-    else req.end();
-  });
-}
 
 function wharfOn(s3: RunningS3rver, root: string, extra: Record<string, string> = {}): Promise<WharfProcess> {
   const env: Record<string, string> = { REGISTRY_STORAGE: 's3', REGISTRY_LOG_ACCESSLOG_DISABLED: 'true', REGISTRY_WHARF_S3_DELIMITERLISTING: 'false', ...extra };
@@ -60,22 +29,22 @@ async function blobRound(s3: RunningS3rver, sizeMiB: number): Promise<Record<str
   const wharf = await wharfOn(s3, '/bench-blob', { REGISTRY_STORAGE_REDIRECT_DISABLE: 'true' });
   try {
     const pid = wharf.child.pid ?? 0;
-    const baseline = await peakRss(pid);
+    const baseline = await peakRssMiB(pid);
     const hash = createHash('sha256');
-    for (const chunk of content(sizeMiB)) hash.update(chunk);
+    for (const chunk of blobContent(sizeMiB, SEED)) hash.update(chunk);
     const digest = `sha256:${hash.digest('hex')}`;
-    const start = await send(`${wharf.url}/v2/bench/s3/blobs/uploads/`, 'POST');
+    const start = await sendStreaming(`${wharf.url}/v2/bench/s3/blobs/uploads/`, 'POST');
     const location = String(start.headers['location']);
     let t = process.hrtime.bigint();
-    const put = await send(`${location}?digest=${digest}`, 'PUT', Readable.from(content(sizeMiB)));
+    const put = await sendStreaming(`${location}?digest=${digest}`, 'PUT', Readable.from(blobContent(sizeMiB, SEED)));
     const up = seconds(t);
     if (put.status !== 201) throw new Error(`PUT answered ${put.status}`);
-    const afterUpload = await peakRss(pid);
+    const afterUpload = await peakRssMiB(pid);
     t = process.hrtime.bigint();
-    const get = await send(`${wharf.url}/v2/bench/s3/blobs/${digest}`, 'GET');
+    const get = await sendStreaming(`${wharf.url}/v2/bench/s3/blobs/${digest}`, 'GET');
     const down = seconds(t);
-    if (get.status !== 200 || `sha256:${get.hash}` !== digest || get.bytes !== sizeMiB * MIB) throw new Error('download did not match');
-    const afterDownload = await peakRss(pid);
+    if (get.status !== 200 || get.digest !== digest || get.bytes !== sizeMiB * MIB) throw new Error('download did not match');
+    const afterDownload = await peakRssMiB(pid);
     return {
       uploadMiBps: Math.round(sizeMiB / up),
       downloadThroughWharfMiBps: Math.round(sizeMiB / down),
