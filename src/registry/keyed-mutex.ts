@@ -17,6 +17,11 @@ export class KeyedMutex {
     }
   }
 
+  /** Settles when the work queued for `key` so far has finished (at once when there is none). */
+  idle(key: string): Promise<void> {
+    return this.tails.get(key) ?? Promise.resolve();
+  }
+
   get size(): number {
     return this.tails.size;
   }

@@ -23,7 +23,8 @@ export interface RunningDistribution {
   stop(): Promise<void>;
 }
 
-export async function startDistribution(configFile: string, host: string): Promise<RunningDistribution> {
+/** Starts it and waits until `GET /v2/` answers `readyStatus` (401 behind auth). */
+export async function startDistribution(configFile: string, host: string, readyStatus = 200): Promise<RunningDistribution> {
   const { spawn } = await import('node:child_process');
   const child = spawn('docker-registry', ['serve', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -34,7 +35,9 @@ export async function startDistribution(configFile: string, host: string): Promi
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited ${child.exitCode}: ${output}`);
-    if (await fetch(`${url}/v2/`).then((r) => r.status === 200, () => false)) break;
+    const status = await fetch(`${url}/v2/`).then((r) => r.status, () => 0);
+    if (status === readyStatus) break;
+    if (status !== 0) throw new Error(`docker-registry answered /v2/ with ${status}, not ${readyStatus}: ${output}`);
     if (Date.now() > deadline) throw new Error(`docker-registry did not answer within 20 s: ${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -7,61 +7,17 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImage, buildIndex, imageBlobs, writeLayout, type BuiltImage, type LayoutBlob } from '../helpers/oci-layout.js';
 import { requireProgram, run, startWharfProcess, type WharfProcess } from '../helpers/process.js';
 import { assertSameFiles, expectedFiles, fileHashes, makeClients, sha256Hex, unpackImage, verifyLayout, type Clients } from '../helpers/clients.js';
 import { TestClient } from '../helpers/client.js';
-import { distributionConfig } from '../helpers/distribution.js';
+import { distributionConfig, freePort, startDistribution, type RunningDistribution } from '../helpers/distribution.js';
 
 type Files = Readonly<Record<string, Buffer | string>>;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-interface Distribution {
-  readonly host: string;
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-async function startDistribution(config: string, host: string): Promise<Distribution> {
-  const child: ChildProcess = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://${host}`;
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`docker-registry exited ${child.exitCode}: ${output}`);
-    const ok = await fetch(`${url}/v2/`).then((r) => r.status === 200, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`docker-registry did not answer within 20 s: ${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    host,
-    url,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 const digestsOf = (blobs: readonly LayoutBlob[]) => new Set(blobs.map((b) => b.digest));
 
@@ -71,7 +27,7 @@ describe('distribution and Wharf on one storage root', () => {
   let configFile: string;
   let clients: Clients;
   let wharf: WharfProcess | undefined;
-  let distribution: Distribution | undefined;
+  let distribution: RunningDistribution | undefined;
   let distributionHost: string;
 
   const image = (tag: string): { files: Files[]; built: BuiltImage } => {

@@ -33,6 +33,9 @@ export function rangeMismatch(size: number, detail: Record<string, unknown>): Re
   });
 }
 
+/** How long an upload status waits at most for this process's write to the same upload. */
+const STATUS_SETTLE_MS = 2_000;
+
 export class UploadStore {
   private readonly locks = new KeyedMutex();
 
@@ -50,9 +53,16 @@ export class UploadStore {
     return { name, id, size: 0 };
   }
 
-  /** Waits for a write to the upload in this process, so that the size is what that write left. */
-  status(name: string, id: string, ctx: OpContext): Promise<UploadStatus> {
-    return this.locks.run(id, async () => ({ name, id, size: await this.size(name, id, ctx) }));
+  /**
+   * Waits a little for a write to the upload in this process, so that the size is what a write
+   * that is ending (a cut PATCH closing its writer) left; a write still receiving a slow client's
+   * body does not hold the status up longer than STATUS_SETTLE_MS: the size is then what is stored.
+   */
+  async status(name: string, id: string, ctx: OpContext): Promise<UploadStatus> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.locks.idle(id), new Promise<void>((resolve) => (timer = setTimeout(resolve, STATUS_SETTLE_MS)))]);
+    clearTimeout(timer);
+    return { name, id, size: await this.size(name, id, ctx) };
   }
 
   append(name: string, id: string, body: UploadBody, ctx: OpContext): Promise<UploadStatus> {
