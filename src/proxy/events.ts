@@ -1,7 +1,7 @@
 /**
  * What the pull-through cache tells the rest of Wharf: one PullThrough per blob or manifest it
- * fetched from an upstream and stored. The notifications system (issue 6) can turn each into a
- * `pull` event whose source names the upstream; until it is wired, nothing listens.
+ * fetched from an upstream and stored. startWharf turns each into a `pull` event naming the
+ * upstream (src/notifications/pull-through-events.ts) when notifications are configured.
  */
 export interface PullThrough {
   readonly kind: 'blob' | 'manifest';
