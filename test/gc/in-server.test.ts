@@ -6,22 +6,21 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { TestClient, errorCode } from '../helpers/client.js';
 import { startTestWharf, type TestWharf } from '../helpers/wharf.js';
 import { MemoryDriver } from '../../src/storage/memory/memory-driver.js';
 import { wrapDriver } from '../../src/storage/base.js';
-import type { CallOptions, FileInfo, FileWriter, ReaderOptions, StorageDriver, WriterOptions } from '../../src/storage/driver.js';
+import { ForwardingDriver } from '../../src/storage/forwarding-driver.js';
+import type { CallOptions, FileWriter, WriterOptions } from '../../src/storage/driver.js';
 import { GateDrainTimeoutError } from '../../src/gc/write-gate.js';
 import type { GcSchedule } from '../../src/gc/schedule.js';
 
 /** A driver whose listings can be held (to catch the collector mid-run) and that reports opened writers. */
-class HoldingDriver implements StorageDriver {
-  readonly name = 'holding';
+class HoldingDriver extends ForwardingDriver {
+  override readonly name = 'holding';
   listCalls = 0;
   private held: Promise<void> | undefined;
   private writerWaiters: { match: string; resolve: () => void }[] = [];
-  constructor(private readonly inner: StorageDriver) {}
 
   hold(): () => void {
     let release!: () => void;
@@ -37,33 +36,15 @@ class HoldingDriver implements StorageDriver {
     return new Promise((resolve) => this.writerWaiters.push({ match, resolve }));
   }
 
-  stat(path: string, options?: CallOptions): Promise<FileInfo> {
-    return this.inner.stat(path, options);
-  }
-  getContent(path: string, options?: CallOptions): Promise<Buffer> {
-    return this.inner.getContent(path, options);
-  }
-  putContent(path: string, content: Uint8Array, options?: CallOptions): Promise<void> {
-    return this.inner.putContent(path, content, options);
-  }
-  reader(path: string, options?: ReaderOptions): Promise<Readable> {
-    return this.inner.reader(path, options);
-  }
-  async writer(path: string, options?: WriterOptions): Promise<FileWriter> {
+  override async writer(path: string, options?: WriterOptions): Promise<FileWriter> {
     const writer = await this.inner.writer(path, options);
     for (const w of this.writerWaiters.filter((x) => path.includes(x.match))) w.resolve();
     return writer;
   }
-  async *list(path: string, options?: CallOptions): AsyncIterable<string> {
+  override async *list(path: string, options?: CallOptions): AsyncIterable<string> {
     this.listCalls++;
     if (this.held !== undefined) await this.held;
     yield* this.inner.list(path, options);
-  }
-  move(from: string, to: string, options?: CallOptions): Promise<void> {
-    return this.inner.move(from, to, options);
-  }
-  delete(path: string, options?: CallOptions): Promise<void> {
-    return this.inner.delete(path, options);
   }
 }
 
