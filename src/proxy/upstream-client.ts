@@ -10,7 +10,7 @@
  * Failures are UpstreamErrors: `unavailable` (network, 5xx, timeouts), `toomanyrequests` (429) and
  * `denied` (401/403 after authenticating). A 404 is an answer, not an error.
  */
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import { pickChallenge, type Challenge } from './challenge.js';
 import type { CredentialSource } from './credentials.js';
@@ -75,15 +75,28 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
 }
 
 export class UpstreamClient {
-  private readonly dispatcher: Dispatcher;
+  /** Made on first use: undici (about 10 MiB of RSS) is loaded only where an upstream is asked. */
+  private dispatcher: Promise<Dispatcher> | undefined;
   private readonly tokens = new Map<string, Token>();
   private readonly pendingTokens = new Map<string, Promise<string | undefined>>();
   /** What the upstream asked for last: the Bearer realm to go to directly, or Basic. */
   private challenge: Challenge | undefined;
 
   constructor(private readonly options: UpstreamClientOptions) {
-    this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, headersTimeout: 60_000, bodyTimeout: 120_000, connections: 32 })
-      .compose(interceptors.redirect({ maxRedirections: 5 }));
+    if (options.dispatcher !== undefined) this.dispatcher = Promise.resolve(options.dispatcher);
+  }
+
+  private agent(): Promise<Dispatcher> {
+    this.dispatcher ??= import('undici').then(({ Agent, interceptors }) =>
+      new Agent({ keepAliveTimeout: 30_000, headersTimeout: 60_000, bodyTimeout: 120_000, connections: 32 }).compose(interceptors.redirect({ maxRedirections: 5 })),
+    );
+    return this.dispatcher;
+  }
+
+  /** undici's request through this client's dispatcher. */
+  private async request(url: URL, options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'>): Promise<Dispatcher.ResponseData> {
+    const [{ request }, dispatcher] = await Promise.all([import('undici'), this.agent()]);
+    return request(url, { ...options, dispatcher });
   }
 
   get name(): string {
@@ -91,7 +104,7 @@ export class UpstreamClient {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await (await this.dispatcher)?.close();
   }
 
   async headManifest(repository: string, reference: string, signal?: AbortSignal): Promise<UpstreamManifestHead | undefined> {
@@ -227,10 +240,9 @@ export class UpstreamClient {
   private async raw(method: 'GET' | 'HEAD', path: string, headers: Record<string, string>, authorization: string | undefined, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
     const url = new URL(path, this.options.url);
     try {
-      return await request(url, {
+      return await this.request(url, {
         method,
         headers: { ...headers, 'user-agent': 'wharf-proxy', ...(authorization !== undefined && { authorization }) },
-        dispatcher: this.dispatcher,
         ...(signal !== undefined && { signal }),
       });
     } catch (err) {
@@ -274,7 +286,7 @@ export class UpstreamClient {
     if (credentials !== undefined) headers['authorization'] = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher });
+      res = await this.request(url, { method: 'GET', headers });
     } catch (err) {
       throw new UpstreamError(this.name, 'unavailable', `the token server of ${this.name} cannot be reached: ${(err as Error).message}`);
     }

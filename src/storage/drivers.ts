@@ -6,7 +6,6 @@ import type { DriverParameters, StorageDriver } from './driver.js';
 import { wrapDriver } from './base.js';
 import { DEFAULT_ROOT_DIRECTORY, FilesystemDriver } from './filesystem/filesystem-driver.js';
 import { MemoryDriver } from './memory/memory-driver.js';
-import { S3Driver } from './s3/s3-driver.js';
 import { s3Options } from './s3/s3-config.js';
 
 type DriverFactory = (parameters: DriverParameters) => Promise<StorageDriver>;
@@ -27,7 +26,8 @@ const factories = new Map<string, DriverFactory>([
       FilesystemDriver.open({ rootDirectory: stringParameter('filesystem', parameters, 'rootdirectory', DEFAULT_ROOT_DIRECTORY) }),
   ],
   ['inmemory', async () => new MemoryDriver()],
-  ['s3', async (parameters) => new S3Driver(s3Options(parameters))],
+  // The SDK loads only when the driver is configured (the AWS SDK alone is ~13 MiB of RSS).
+  ['s3', async (parameters) => new (await import('./s3/s3-driver.js')).S3Driver(s3Options(parameters))],
 ]);
 
 /** The names `createStorageDriver` knows, as in the config. */

@@ -3,7 +3,8 @@
  * they configure. Keys absent: credentials come from the SDK's standard chain (environment,
  * shared profile, web identity, container and instance metadata).
  */
-import { S3Client, type S3ClientConfig, type ServerSideEncryption, type ObjectCannedACL, type StorageClass } from '@aws-sdk/client-s3';
+// Types only: the SDK loads with the driver (s3-client.ts), so `storage.s3` is parsed without it.
+import type { ServerSideEncryption, ObjectCannedACL, StorageClass } from '@aws-sdk/client-s3';
 import type { DriverParameters } from '../driver.js';
 
 const MiB = 1024 * 1024;
@@ -102,31 +103,6 @@ export function s3Options(p: DriverParameters): S3DriverOptions {
     // not a distribution key: `wharf.s3.delimiterlisting`, passed along by `wharf serve`
     delimiterListing: boolOf(p, 'delimiterlisting', true),
   };
-}
-
-/** The SDK client for `o`. */
-export function s3Client(o: S3DriverOptions): S3Client {
-  let endpoint = o.regionEndpoint;
-  if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) endpoint = `${o.secure ? 'https' : 'http'}://${endpoint}`;
-  const config: S3ClientConfig = {
-    region: o.region,
-    forcePathStyle: o.forcePathStyle,
-    tls: o.secure,
-    // S3-compatible stores reject the SDK's newer default checksums; send them only where required.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 5,
-    ...(endpoint !== undefined ? { endpoint } : {}),
-    ...(o.accessKey !== undefined && o.secretKey !== undefined
-      ? { credentials: { accessKeyId: o.accessKey, secretAccessKey: o.secretKey, ...(o.sessionToken ? { sessionToken: o.sessionToken } : {}) } }
-      : {}),
-    requestHandler: {
-      // agent options, not agents: the SDK's handler builds them (keep-alive, and TLS checks unless skipverify)
-      httpAgent: { keepAlive: true, maxSockets: 256 },
-      httpsAgent: { keepAlive: true, maxSockets: 256, rejectUnauthorized: !o.skipVerify },
-    },
-  };
-  return new S3Client(config);
 }
 
 /** Headers every new object gets: encryption, storage class, ACL. */

@@ -29,7 +29,8 @@ import {
   type WriterOptions,
 } from '../driver.js';
 import { byteOrder } from '../base.js';
-import { s3Client, writeOptions, type S3DriverOptions } from './s3-config.js';
+import { writeOptions, type S3DriverOptions } from './s3-config.js';
+import { s3Client } from './s3-client.js';
 import { logicalSize, pendingState } from './s3-pending.js';
 import { S3Writer, abortUpload, type S3Target } from './s3-writer.js';
 import { hasKeysUnder, listPages, walkChildren } from './s3-list.js';
