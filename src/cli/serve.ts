@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { createStorageDriver, preferredChunkSize } from '../storage/drivers.js';
 import { wrapDriver } from '../storage/base.js';
 import { RedirectMiddleware } from '../storage/middleware/redirect-middleware.js';
+import { startGarbageRelief } from '../runtime/garbage-relief.js';
 import type { StorageDriver } from '../storage/driver.js';
 import type { ListenAddress } from '../http/server.js';
 import { startWharf, type RunningWharf, type WharfOptions } from '../startup.js';
@@ -89,6 +90,7 @@ export async function serve(loaded: LoadedConfig): Promise<RunningWharf> {
   const driver = redirectBase === undefined ? baseDriver : wrapDriver(new RedirectMiddleware(baseDriver, redirectBase));
   const options = wharfOptions(config, driver, log);
   const running = await startWharf(options);
+  const stopRelief = startGarbageRelief();
   const address = options.address.path ?? `${options.address.host ?? '0.0.0.0'}:${running.server.port ?? ''}`;
   const startup = {
     version: VERSION,
@@ -107,6 +109,7 @@ export async function serve(loaded: LoadedConfig): Promise<RunningWharf> {
     if (stopping) return;
     stopping = true;
     log.info({ signal, drainMs: config.http.draintimeout }, 'shutting down');
+    stopRelief();
     void running.stop(config.http.draintimeout).then(() => {
       log.info('stopped');
       process.exit(0);
