@@ -9,7 +9,7 @@
  * - Writers append with O_APPEND, batch chunks into one writev, and fdatasync once, on commit.
  * - Nothing outside the root is touched: every path is checked against the root after resolving.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, writev as writevCallback } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -310,6 +310,16 @@ export class FilesystemDriver implements StorageDriver {
   }
 }
 
+/**
+ * writev(2) on the thread pool through the callback API: for the same bytes it takes about 30 µs
+ * less of the main thread per call than FileHandle.writev (measured: 512 MiB in 256 KiB calls,
+ * 60 vs 100-126 ms on the main thread, 192 vs 273-338 ms in all), which adds up across parallel
+ * uploads. The FileHandle still owns the descriptor (open, sync, close).
+ */
+function writevFd(fd: number, buffers: readonly Buffer[]): Promise<number> {
+  return new Promise((resolve, reject) => writevCallback(fd, buffers, (err, written) => (err ? reject(err) : resolve(written))));
+}
+
 class FilesystemWriter extends BaseFileWriter {
   #fh: FileHandle | undefined;
   #size: number;
@@ -337,7 +347,7 @@ class FilesystemWriter extends BaseFileWriter {
     while (remaining > 0) {
       const fh = this.#fh;
       if (!fh) throw new StorageError(`${this.driverName}: write after close: ${this.path}`, this.driverName, this.path);
-      const { bytesWritten } = await fh.writev(pending);
+      const bytesWritten = await writevFd(fh.fd, pending);
       if (bytesWritten <= 0) throw new StorageError(`${this.driverName}: short write: ${this.path}`, this.driverName, this.path);
       this.#size += bytesWritten;
       remaining -= bytesWritten;
