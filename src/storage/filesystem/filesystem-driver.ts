@@ -320,10 +320,23 @@ function writevFd(fd: number, buffers: readonly Buffer[]): Promise<number> {
   return new Promise((resolve, reject) => writevCallback(fd, buffers, (err, written) => (err ? reject(err) : resolve(written))));
 }
 
+/**
+ * Bytes written after which the writer starts an fdatasync in the background while it goes on
+ * writing, so the disk works during the upload and the fdatasync of commit() has only the last
+ * stretch left to flush. One such fdatasync at a time in the process: the others' writes must not
+ * queue behind a thread pool full of them (a writer whose turn is taken tries again later).
+ */
+const EARLY_SYNC_BYTES = 16 * 1024 * 1024;
+let earlySyncRunning = false;
+
 class FilesystemWriter extends BaseFileWriter {
   #fh: FileHandle | undefined;
   #size: number;
   #synced = false;
+  #unsynced = 0;
+  #earlySync: Promise<void> | undefined;
+  /** A failed background fdatasync: the error the kernel reports once, kept for commit(). */
+  #syncError: Error | undefined;
 
   constructor(
     driverName: string,
@@ -351,6 +364,8 @@ class FilesystemWriter extends BaseFileWriter {
       if (bytesWritten <= 0) throw new StorageError(`${this.driverName}: short write: ${this.path}`, this.driverName, this.path);
       this.#size += bytesWritten;
       remaining -= bytesWritten;
+      this.#unsynced += bytesWritten;
+      if (this.#unsynced >= EARLY_SYNC_BYTES && !earlySyncRunning) this.#startEarlySync(fh);
       // A partial write (libuv already retries most): drop what was written and go on.
       let skip = bytesWritten;
       while (skip > 0 && pending.length > 0) {
@@ -364,6 +379,26 @@ class FilesystemWriter extends BaseFileWriter {
         }
       }
     }
+  }
+
+  #startEarlySync(fh: FileHandle): void {
+    this.#unsynced = 0;
+    earlySyncRunning = true;
+    this.#earlySync = fh
+      .datasync()
+      .catch((err: unknown) => {
+        this.#syncError ??= toError(err);
+      })
+      .finally(() => {
+        earlySyncRunning = false;
+        this.#earlySync = undefined;
+      });
+  }
+
+  /** Waits for a background fdatasync (the fd must outlive it) and throws what it failed with. */
+  async #settleEarlySync(): Promise<void> {
+    await this.#earlySync;
+    if (this.#syncError) throw this.#syncError;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -381,6 +416,7 @@ class FilesystemWriter extends BaseFileWriter {
     const sync = this.commitRequested;
     (async () => {
       try {
+        await this.#settleEarlySync();
         if (sync) {
           await fh.datasync();
           this.#synced = true;
@@ -396,10 +432,12 @@ class FilesystemWriter extends BaseFileWriter {
     const fh = this.#fh;
     this.#fh = undefined;
     if (!fh) return callback(error);
-    fh.close().then(() => callback(error), (err: unknown) => callback(error ?? toError(err)));
+    const early = this.#earlySync ?? Promise.resolve();
+    early.then(() => fh.close()).then(() => callback(error), (err: unknown) => callback(error ?? toError(err)));
   }
 
   protected async durable(): Promise<void> {
+    if (this.#syncError) throw this.#syncError;
     if (this.#synced) return;
     // Ended before commit(): the fd is closed, so open the file again for its one fdatasync.
     const fh = await fs.open(this.full, 'r');
