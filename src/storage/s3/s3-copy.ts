@@ -23,7 +23,7 @@ function copySource(t: S3Target, key: string): string {
  */
 export function copyPartSize(size: number, chunkSize: number): number {
   const MiB = 1024 * 1024;
-  return Math.max(chunkSize, Math.ceil(size / MAX_PARTS / MiB) * MiB);
+  return Math.ceil(size / chunkSize) <= MAX_PARTS ? chunkSize : Math.ceil(size / MAX_PARTS / MiB) * MiB;
 }
 
 export async function copyObject(t: S3Target, from: string, to: string, size: number, signal?: AbortSignal): Promise<void> {

@@ -8,7 +8,8 @@
  *   metadata = wharf-upload-id (segment 0's multipart upload, on the file's key), wharf-part-size,
  *              wharf-parts (full parts sent, over all segments), wharf-tail (tail length),
  *              wharf-segment-parts (parts per segment), wharf-segment-id (names the hidden
- *              segment keys), wharf-segment-upload-id (the open segment's upload, when one is open)
+ *              segment keys), wharf-segment-upload-id (the open segment's upload, when one is open),
+ *              wharf-sealed (a commit of several segments has begun: no tail in the body)
  * Its logical size is parts × part size + tail. CompleteMultipartUpload on the same key replaces it
  * with the whole file, so a committed file is a plain object, laid out as distribution lays it out.
  * A file with no full part yet is a plain object holding its bytes.
@@ -22,6 +23,11 @@ export interface PendingState {
   readonly segmentParts: number | undefined;
   readonly segmentId: string | undefined;
   readonly segmentUploadId: string | undefined;
+  /**
+   * The commit of a file of several segments has begun: every segment is a complete object (the
+   * last one holds the tail, so the body holds no tail bytes); only joining them remains.
+   */
+  readonly sealed: boolean;
 }
 
 const META = {
@@ -32,6 +38,7 @@ const META = {
   segmentParts: 'wharf-segment-parts',
   segmentId: 'wharf-segment-id',
   segmentUploadId: 'wharf-segment-upload-id',
+  sealed: 'wharf-sealed',
 } as const;
 
 export function pendingMetadata(state: PendingState): Record<string, string> {
@@ -43,6 +50,7 @@ export function pendingMetadata(state: PendingState): Record<string, string> {
     ...(state.segmentParts !== undefined ? { [META.segmentParts]: String(state.segmentParts) } : {}),
     ...(state.segmentId !== undefined ? { [META.segmentId]: state.segmentId } : {}),
     ...(state.segmentUploadId !== undefined ? { [META.segmentUploadId]: state.segmentUploadId } : {}),
+    ...(state.sealed ? { [META.sealed]: 'true' } : {}),
   };
 }
 
@@ -69,6 +77,7 @@ export function pendingState(metadata: Record<string, string> | undefined): Pend
     segmentParts: segmentParts !== undefined && segmentParts > 0 ? segmentParts : undefined,
     segmentId: segmentId !== undefined && /^[0-9a-f]+$/.test(segmentId) ? segmentId : undefined,
     segmentUploadId: segmentUploadId || undefined,
+    sealed: metadata[META.sealed] === 'true',
   };
 }
 

@@ -74,6 +74,10 @@ export class S3Writer extends BaseFileWriter {
   #unloaded: { length: number; pending: boolean } | undefined;
   #loading: Promise<void> | undefined;
   #replaces: PendingState | undefined;
+  /** Every segment is complete and the sealed state stored: only joining them remains. */
+  #sealed: boolean;
+  /** A commit began: a failure from here on leaves the stored state as it is. */
+  #finishing = false;
   #completed = false;
 
   constructor(t: S3Target, path: string, key: string, start: WriterStart) {
@@ -86,13 +90,14 @@ export class S3Writer extends BaseFileWriter {
     this.#segmentId = pending?.segmentId ?? newSegmentId();
     this.#uploadId = pending?.uploadId;
     this.#parts = pending?.parts ?? 0;
+    this.#sealed = pending?.sealed ?? false;
     this.#size = pending ? pending.parts * pending.partSize + pending.tail : start.plainLength;
-    const stored = pending ? pending.tail : start.plainLength;
+    const stored = pending ? (pending.sealed ? 0 : pending.tail) : start.plainLength;
     if (stored > 0 || pending) this.#unloaded = { length: stored, pending: pending !== undefined };
     if (pending) {
       const k = this.#plan.segmentParts;
       this.#head = new Array<string>(Math.min(pending.parts, k)).fill('');
-      if (pending.parts > k && pending.parts % k !== 0) {
+      if (!pending.sealed && pending.parts > k && pending.parts % k !== 0) {
         if (pending.segmentUploadId === undefined || pending.segmentId === undefined) {
           throw new StorageError(`${this.driverName}: the stored state of ${path} names no upload for segment ${Math.floor(pending.parts / k)}`, this.driverName, path);
         }
@@ -220,6 +225,10 @@ export class S3Writer extends BaseFileWriter {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.#sealed) {
+      callback(new StorageError(`${this.driverName}: ${this.path} is being committed; it takes no more bytes`, this.driverName, this.path));
+      return;
+    }
     if (this.#size + chunk.length > this.#plan.maxFileSize) {
       callback(new FileTooLargeError(this.driverName, this.path, this.#plan.maxFileSize));
       return;
@@ -237,7 +246,7 @@ export class S3Writer extends BaseFileWriter {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!error || this.#completed || this.#unloaded !== undefined) {
+    if (!error || this.#completed || this.#finishing || this.#unloaded !== undefined) {
       callback(error);
       return;
     }
@@ -270,6 +279,7 @@ export class S3Writer extends BaseFileWriter {
             segmentParts: this.#plan.segmentParts,
             segmentId: this.#segmentId,
             segmentUploadId: this.#open?.uploadId,
+            sealed: false,
           };
     await client.send(
       new PutObjectCommand({
@@ -287,6 +297,7 @@ export class S3Writer extends BaseFileWriter {
   /** Makes the file final: a plain object, segment 0 completed on the key, or the segments joined. */
   async #finish(): Promise<void> {
     if (this.#completed) return;
+    this.#finishing = true;
     const { client, options } = this.#t;
     if (this.#uploadId === undefined) {
       await this.#checkpoint();
@@ -295,7 +306,7 @@ export class S3Writer extends BaseFileWriter {
       await this.#drain();
       await this.#complete(this.#key, this.#uploadId, this.#head);
       await this.#releaseReplaced();
-    } else {
+    } else if (!this.#sealed) {
       if (this.#buffered > 0 && this.#open) {
         this.#dispatch(segmentKey(this.#key, this.#segmentId, this.#open.n), this.#open.uploadId, this.#open.etags, this.#cut(this.#buffered));
       } else if (this.#buffered > 0) {
@@ -305,11 +316,29 @@ export class S3Writer extends BaseFileWriter {
       }
       await this.#completeOpen();
       await this.#drain();
+      await this.#seal();
+    }
+    if (this.#sealed && this.#uploadId !== undefined) {
       const sizes = segmentSizes(this.#size, Math.ceil(this.#size / this.#plan.segmentSize), this.#plan);
       await assembleSegments(this.#t, this.#key, { uploadId: this.#uploadId, etags: this.#head }, this.#segmentId, sizes);
       await this.#releaseReplaced();
     }
     this.#completed = true;
+  }
+
+  /** Stores the sealed state: every segment complete, segment 0's part list, no tail (a retried commit resumes from it). */
+  async #seal(): Promise<void> {
+    const uploadId = this.#uploadId!;
+    const { partSize, segmentParts } = this.#plan;
+    const tail = this.#size - this.#parts * partSize;
+    const state: PendingState = { uploadId, partSize, parts: this.#parts, tail, segmentParts, segmentId: this.#segmentId, segmentUploadId: undefined, sealed: true };
+    const body = encodeEtags(this.#head);
+    const { client, options } = this.#t;
+    await client.send(
+      new PutObjectCommand({ Bucket: options.bucket, Key: this.#key, Body: body, ContentLength: body.length, ...writeOptions(options), Metadata: pendingMetadata(state) }),
+    );
+    this.#sealed = true;
+    await this.#releaseReplaced();
   }
 
   async #releaseReplaced(): Promise<void> {
