@@ -117,6 +117,10 @@ describe('S3 segments: writing', () => {
     assert.equal(final.key, 'root/_uploads/a/data');
     assert.deepEqual(final.partSizes, [...Array<number>(segments - 1).fill(SEGMENT), blob.length - (segments - 1) * SEGMENT]);
     assert.equal(fake.names().filter((n) => n === 'UploadPartCopy').length, segments);
+    // The writer made the uploads the planning function describes.
+    const layout = uploadLayout(blob.length, segmentPlan(PART, { segmentBytes: SEGMENT }));
+    assert.deepEqual(fake.completed.slice(0, -1).map((c) => c.partSizes.length).sort(), [...layout.uploadParts].sort());
+    assert.deepEqual(final.partSizes, layout.finalParts);
     for (const { partSizes } of fake.completed) assert.ok(partSizes.slice(0, -1).every((n) => n === partSizes[0]), `equal parts: ${partSizes.join(',')}`);
     assert.deepEqual(hiddenKeys(fake), [], 'segment objects deleted after the commit');
     assert.equal(fake.uploads.size, 0, 'no multipart upload left open');

@@ -82,7 +82,8 @@ function isAbort(err: unknown): boolean {
 
 /**
  * What a store behind a driver is known to lack, each with the reason, so that the test of it is
- * reported as skipped with that reason (never silently) and the gap is said out loud.
+ * reported as skipped with that reason (never silently), or better replaced by a test of that part
+ * another way whose name says so, and the gap is said out loud.
  */
 export interface StoreGaps {
   /**
