@@ -15,6 +15,9 @@
  *       _uploads/<id>/data                                              upload in progress
  *       _uploads/<id>/startedat                                         RFC 3339 start time
  *
+ * (On S3 only, an upload past 5 GiB also has keys `_uploads/<id>/data~<segment id>-<n>` beside its
+ * data, no driver path: the S3 driver's segments, see src/storage/s3/s3-segments.ts.)
+ *
  * A link file holds the digest string (`sha256:<hex>`) and nothing else. Manifests are blobs too.
  *
  * What Wharf adds lives where distribution never reads (it skips every `_`-prefixed directory of a

@@ -119,6 +119,15 @@ export class ContentTooLargeError extends StorageError {
   }
 }
 
+/** A write past the largest file the store holds (S3: 5 TiB). */
+export class FileTooLargeError extends StorageError {
+  readonly limit: number;
+  constructor(driver: string, path: string, limit: number) {
+    super(`${driver}: ${path} would grow past ${limit} bytes, the largest file this store holds`, driver, path);
+    this.limit = limit;
+  }
+}
+
 export function isPathNotFound(err: unknown): err is PathNotFoundError {
   return err instanceof PathNotFoundError;
 }

@@ -8,7 +8,7 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Hash } from 'node:crypto';
 import type { StorageDriver } from '../../storage/driver.js';
-import { isPathNotFound } from '../../storage/driver.js';
+import { FileTooLargeError, isPathNotFound } from '../../storage/driver.js';
 import { paths } from '../paths.js';
 import { RegistryError } from '../errors.js';
 import { digestFromHash, newHash, type Digest, type DigestAlgorithm } from '../digest.js';
@@ -135,6 +135,9 @@ export class UploadStore {
       // A writer may still be storing what it took (an object store's last part): the upload's
       // size is only known, and the next request only safe, once it has closed.
       if (!writer.closed) await new Promise((resolve) => writer.once('close', resolve));
+      if (err instanceof FileTooLargeError) {
+        throw new RegistryError('BLOB_UPLOAD_INVALID', { limit: err.limit }, { message: `the blob would be larger than ${err.limit} bytes, the largest the storage holds` });
+      }
       throw err;
     });
     const newSize = size + meter.bytes;

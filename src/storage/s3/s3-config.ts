@@ -13,6 +13,8 @@ export const MIN_PART_SIZE = 5 * MiB;
 export const MAX_PART_SIZE = 5 * 1024 * MiB;
 /** S3's most parts in one multipart upload. */
 export const MAX_PARTS = 10_000;
+/** S3's largest object (and the largest source range of one UploadPartCopy is MAX_PART_SIZE). */
+export const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MiB;
 
 export interface S3DriverOptions {
   readonly bucket: string;
@@ -38,6 +40,13 @@ export interface S3DriverOptions {
   readonly objectAcl: ObjectCannedACL | undefined;
   /** List with the `/` delimiter (false: walk keys, for stores whose delimiter listing is incomplete). */
   readonly delimiterListing: boolean;
+  /**
+   * Internal, not a config key (tests shrink them): the most bytes in one segment of a large upload
+   * (default MAX_PART_SIZE, the UploadPartCopy source range limit) and the largest file (default
+   * MAX_OBJECT_SIZE). See s3-segments.ts.
+   */
+  readonly segmentBytes?: number;
+  readonly maxObjectSize?: number;
 }
 
 function fail(key: string, message: string): never {

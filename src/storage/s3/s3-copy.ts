@@ -10,11 +10,20 @@ import {
   CreateMultipartUploadCommand,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
-import { writeOptions } from './s3-config.js';
+import { MAX_PARTS, writeOptions } from './s3-config.js';
 import type { S3Target } from './s3-writer.js';
 
 function copySource(t: S3Target, key: string): string {
   return `${t.options.bucket}/${key}`;
+}
+
+/**
+ * The range size of a multipart copy of `size` bytes: `multipartcopychunksize`, raised (to whole
+ * MiB) where it would take more than S3's 10,000 parts (above 312 GiB at the default 32 MiB).
+ */
+export function copyPartSize(size: number, chunkSize: number): number {
+  const MiB = 1024 * 1024;
+  return Math.ceil(size / chunkSize) <= MAX_PARTS ? chunkSize : Math.ceil(size / MAX_PARTS / MiB) * MiB;
 }
 
 export async function copyObject(t: S3Target, from: string, to: string, size: number, signal?: AbortSignal): Promise<void> {
@@ -28,13 +37,14 @@ export async function copyObject(t: S3Target, from: string, to: string, size: nu
   const uploadId = created.UploadId;
   if (!uploadId) throw new Error(`no upload id for a multipart copy to ${to}`);
   try {
-    const count = Math.ceil(size / o.multipartCopyChunkSize);
+    const chunk = copyPartSize(size, o.multipartCopyChunkSize);
+    const count = Math.ceil(size / chunk);
     const etags = new Array<string>(count);
     let next = 0;
     const worker = async (): Promise<void> => {
       for (let i = next++; i < count; i = next++) {
-        const start = i * o.multipartCopyChunkSize;
-        const end = Math.min(size, start + o.multipartCopyChunkSize) - 1;
+        const start = i * chunk;
+        const end = Math.min(size, start + chunk) - 1;
         const out = await t.client.send(
           new UploadPartCopyCommand({
             Bucket: o.bucket,

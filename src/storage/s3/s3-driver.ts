@@ -3,7 +3,8 @@
  * key `<rootdirectory>/a/b`; directories are key prefixes. Any S3-compatible store works that has
  * PutObject, GetObject (ranges), HeadObject, CopyObject, ListObjects, DeleteObjects and the
  * multipart calls (CreateMultipartUpload, UploadPart, CompleteMultipartUpload; AbortMultipartUpload
- * best effort; UploadPartCopy only above `multipartcopythresholdsize`).
+ * best effort; UploadPartCopy above `multipartcopythresholdsize` and to join the segments of a file
+ * larger than one segment, 5 GiB at most: s3-segments.ts).
  */
 import {
   DeleteObjectsCommand,
@@ -12,6 +13,7 @@ import {
   PutObjectCommand,
   DeleteObjectCommand,
   type HeadObjectCommandOutput,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable, addAbortSignal } from 'node:stream';
@@ -32,7 +34,8 @@ import { byteOrder } from '../base.js';
 import { writeOptions, type S3DriverOptions } from './s3-config.js';
 import { s3Client } from './s3-client.js';
 import { logicalSize, pendingState } from './s3-pending.js';
-import { S3Writer, abortUpload, type S3Target } from './s3-writer.js';
+import { S3Writer, type S3Target } from './s3-writer.js';
+import { isHiddenName, releasePending } from './s3-segments.js';
 import { hasKeysUnder, listPages, walkChildren } from './s3-list.js';
 import { copyObject } from './s3-copy.js';
 
@@ -51,10 +54,11 @@ function send(options: CallOptions | undefined): { abortSignal?: AbortSignal } {
 
 export class S3Driver implements StorageDriver, S3Target {
   readonly name = 's3';
-  readonly client;
+  readonly client: S3Client;
 
-  constructor(readonly options: S3DriverOptions) {
-    this.client = s3Client(options);
+  /** `client` replaces the SDK client made from `options` (tests: a stand-in store). */
+  constructor(readonly options: S3DriverOptions, client?: S3Client) {
+    this.client = client ?? s3Client(options);
   }
 
   /** The key of a driver path (distribution's `s3Path`: root directory + path, no leading slash). */
@@ -122,7 +126,7 @@ export class S3Driver implements StorageDriver, S3Target {
       new PutObjectCommand({ Bucket: this.options.bucket, Key: this.key(path), Body: body, ContentLength: body.length, ...writeOptions(this.options) }),
       send(options),
     );
-    if (pending) await abortUpload(this, this.key(path), pending.uploadId);
+    if (pending) await releasePending(this, this.key(path), pending, options?.signal);
   }
 
   async reader(path: string, options?: ReaderOptions): Promise<Readable> {
@@ -152,7 +156,7 @@ export class S3Driver implements StorageDriver, S3Target {
     const pending = pendingState(head?.Metadata);
     const start = options?.append && head
       ? { pending, plainLength: pending ? 0 : (head.ContentLength ?? 0), replaces: undefined }
-      : { pending: undefined, plainLength: 0, replaces: pending?.uploadId };
+      : { pending: undefined, plainLength: 0, replaces: pending };
     const writer = new S3Writer(this, path, this.key(path), start);
     if (options?.signal) addAbortSignal(options.signal, writer);
     return writer;
@@ -163,7 +167,7 @@ export class S3Driver implements StorageDriver, S3Target {
     const names: string[] = [];
     const pages = this.options.delimiterListing ? listPages(this, prefix, true, options?.signal) : walkChildren(this, prefix, options?.signal);
     for await (const page of pages) {
-      for (const key of page.files) if (key.length > prefix.length) names.push(key.slice(prefix.length));
+      for (const key of page.files) if (key.length > prefix.length && !isHiddenName(key.slice(prefix.length))) names.push(key.slice(prefix.length));
       for (const dir of page.dirs) names.push(dir.slice(prefix.length, -1));
     }
     if (names.length === 0) throw new PathNotFoundError(this.name, path);
@@ -185,7 +189,7 @@ export class S3Driver implements StorageDriver, S3Target {
     const keys: string[] = [];
     if (head) {
       const pending = pendingState(head.Metadata);
-      if (pending) await abortUpload(this, this.key(path), pending.uploadId);
+      if (pending) await releasePending(this, this.key(path), pending, options?.signal);
       keys.push(this.key(path));
     }
     for await (const page of listPages(this, this.#dirPrefix(path), false, options?.signal)) {
@@ -209,7 +213,7 @@ export class S3Driver implements StorageDriver, S3Target {
   async #abortPending(key: string, options?: CallOptions): Promise<void> {
     const head = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }), send(options)).catch(() => undefined);
     const pending = pendingState(head?.Metadata);
-    if (pending) await abortUpload(this, key, pending.uploadId);
+    if (pending) await releasePending(this, key, pending, options?.signal);
   }
 
   async redirectURL(path: string, method: 'GET' | 'HEAD', _options?: CallOptions): Promise<string | undefined> {

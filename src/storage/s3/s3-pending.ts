@@ -3,8 +3,13 @@
  * any instance can take the next chunk with no shared memory and no ListParts/ListMultipartUploads.
  *
  * While parts exist, the object at the file's own key is a small "pending" object:
- *   body     = the tail (bytes after the last full part, fewer than one part) + JSON array of part ETags
- *   metadata = wharf-upload-id, wharf-part-size, wharf-parts, wharf-tail (tail length)
+ *   body     = the tail (bytes after the last full part, fewer than one part) + JSON array of the
+ *              ETags of segment 0's parts, then of the open segment's parts (s3-segments.ts)
+ *   metadata = wharf-upload-id (segment 0's multipart upload, on the file's key), wharf-part-size,
+ *              wharf-parts (full parts sent, over all segments), wharf-tail (tail length),
+ *              wharf-segment-parts (parts per segment), wharf-segment-id (names the hidden
+ *              segment keys), wharf-segment-upload-id (the open segment's upload, when one is open),
+ *              wharf-sealed (a commit of several segments has begun: no tail in the body)
  * Its logical size is parts × part size + tail. CompleteMultipartUpload on the same key replaces it
  * with the whole file, so a committed file is a plain object, laid out as distribution lays it out.
  * A file with no full part yet is a plain object holding its bytes.
@@ -14,6 +19,15 @@ export interface PendingState {
   readonly partSize: number;
   readonly parts: number;
   readonly tail: number;
+  /** Parts per segment; absent in a state written before segments (then planned from partSize). */
+  readonly segmentParts: number | undefined;
+  readonly segmentId: string | undefined;
+  readonly segmentUploadId: string | undefined;
+  /**
+   * The commit of a file of several segments has begun: every segment is a complete object (the
+   * last one holds the tail, so the body holds no tail bytes); only joining them remains.
+   */
+  readonly sealed: boolean;
 }
 
 const META = {
@@ -21,6 +35,10 @@ const META = {
   partSize: 'wharf-part-size',
   parts: 'wharf-parts',
   tail: 'wharf-tail',
+  segmentParts: 'wharf-segment-parts',
+  segmentId: 'wharf-segment-id',
+  segmentUploadId: 'wharf-segment-upload-id',
+  sealed: 'wharf-sealed',
 } as const;
 
 export function pendingMetadata(state: PendingState): Record<string, string> {
@@ -29,6 +47,10 @@ export function pendingMetadata(state: PendingState): Record<string, string> {
     [META.partSize]: String(state.partSize),
     [META.parts]: String(state.parts),
     [META.tail]: String(state.tail),
+    ...(state.segmentParts !== undefined ? { [META.segmentParts]: String(state.segmentParts) } : {}),
+    ...(state.segmentId !== undefined ? { [META.segmentId]: state.segmentId } : {}),
+    ...(state.segmentUploadId !== undefined ? { [META.segmentUploadId]: state.segmentUploadId } : {}),
+    ...(state.sealed ? { [META.sealed]: 'true' } : {}),
   };
 }
 
@@ -44,7 +66,19 @@ export function pendingState(metadata: Record<string, string> | undefined): Pend
   const parts = count(metadata[META.parts]);
   const tail = count(metadata[META.tail]);
   if (partSize === undefined || parts === undefined || tail === undefined) return undefined;
-  return { uploadId, partSize, parts, tail };
+  const segmentParts = count(metadata[META.segmentParts]);
+  const segmentId = metadata[META.segmentId];
+  const segmentUploadId = metadata[META.segmentUploadId];
+  return {
+    uploadId,
+    partSize,
+    parts,
+    tail,
+    segmentParts: segmentParts !== undefined && segmentParts > 0 ? segmentParts : undefined,
+    segmentId: segmentId !== undefined && /^[0-9a-f]+$/.test(segmentId) ? segmentId : undefined,
+    segmentUploadId: segmentUploadId || undefined,
+    sealed: metadata[META.sealed] === 'true',
+  };
 }
 
 /** The logical size of a file: a plain object's length, or what a pending object stands for. */

@@ -1,11 +1,14 @@
 /**
- * The S3 file writer: streams into a multipart upload with parts of exactly `chunksize` bytes (all
+ * The S3 file writer: streams into multipart uploads with parts of exactly `chunksize` bytes (all
  * parts equal, the last one shorter), holding at most one part being filled and MAX_IN_FLIGHT parts
- * being sent, so memory per upload is bounded by (1 + MAX_IN_FLIGHT) × chunksize.
+ * being sent, so memory per upload is bounded by (1 + MAX_IN_FLIGHT) × chunksize whatever the size.
+ * Parts go to segment 0 (the upload on the file's key), then to segments on hidden keys, one
+ * completed every `segmentParts` parts (s3-segments.ts), so a file may reach S3's 5 TiB.
  *
  * `end()` stores the state (`s3-pending.ts`): the parts sent so far and the tail that does not fill
- * a part yet, so a later append writer, on any instance, continues from there. `commit()` sends the
- * tail as the last part and completes the upload (or, with no full part, stores a plain object).
+ * a part yet, so a later append writer, on any instance, continues from there; so does completing a
+ * segment. `commit()` sends the tail as the last part and completes the upload (or, with no full
+ * part, stores a plain object; or, past one segment, joins the segments).
  */
 import {
   AbortMultipartUploadCommand,
@@ -19,9 +22,10 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { BaseFileWriter } from '../base.js';
-import { StorageError } from '../driver.js';
-import { MAX_PARTS, writeOptions, type S3DriverOptions } from './s3-config.js';
+import { FileTooLargeError, StorageError } from '../driver.js';
+import { writeOptions, type S3DriverOptions } from './s3-config.js';
 import { decodeEtags, encodeEtags, pendingMetadata, type PendingState } from './s3-pending.js';
+import { assembleSegments, deleteSegments, newSegmentId, releasePending, segmentKey, segmentPlan, segmentSizes, type SegmentPlan } from './s3-segments.js';
 
 /** Parts sent at once per writer (besides the one being filled). */
 const MAX_IN_FLIGHT = 2;
@@ -38,17 +42,29 @@ export interface WriterStart {
   readonly pending: PendingState | undefined;
   /** Bytes of a plain object to continue (appended as if written). */
   readonly plainLength: number;
-  /** A pending upload the writer replaces (not appending): aborted when the new state is stored. */
-  readonly replaces: string | undefined;
+  /** A pending state the writer replaces (not appending): released when the new state is stored. */
+  readonly replaces: PendingState | undefined;
+}
+
+/** The multipart upload of segment n ≥ 1, on its hidden key. */
+interface OpenSegment {
+  readonly n: number;
+  readonly uploadId: string;
+  readonly etags: string[];
 }
 
 export class S3Writer extends BaseFileWriter {
   readonly #t: S3Target;
   readonly #key: string;
-  readonly #partSize: number;
+  readonly #plan: SegmentPlan;
+  readonly #segmentId: string;
+  /** Segment 0's multipart upload, on the file's key. */
   #uploadId: string | undefined;
-  /** ETags of parts 1..n, a slot reserved as soon as a part is cut (filled in when sent). */
-  #etags: string[] = [];
+  /** ETags of segment 0's parts, a slot reserved as soon as a part is cut (filled in when sent). */
+  #head: string[] = [];
+  #open: OpenSegment | undefined;
+  /** Full parts cut so far, over all segments. */
+  #parts: number;
   #chunks: Buffer[] = [];
   #buffered = 0;
   #size: number;
@@ -57,7 +73,11 @@ export class S3Writer extends BaseFileWriter {
   /** Bytes stored at the key that must be read back before new bytes (tail or plain object). */
   #unloaded: { length: number; pending: boolean } | undefined;
   #loading: Promise<void> | undefined;
-  #replaces: string | undefined;
+  #replaces: PendingState | undefined;
+  /** Every segment is complete and the sealed state stored: only joining them remains. */
+  #sealed: boolean;
+  /** A commit began: a failure from here on leaves the stored state as it is. */
+  #finishing = false;
   #completed = false;
 
   constructor(t: S3Target, path: string, key: string, start: WriterStart) {
@@ -66,12 +86,24 @@ export class S3Writer extends BaseFileWriter {
     this.#key = key;
     this.#replaces = start.replaces;
     const pending = start.pending;
-    this.#partSize = pending?.partSize ?? t.options.chunkSize;
+    this.#plan = segmentPlan(pending?.partSize ?? t.options.chunkSize, t.options, pending?.segmentParts);
+    this.#segmentId = pending?.segmentId ?? newSegmentId();
     this.#uploadId = pending?.uploadId;
+    this.#parts = pending?.parts ?? 0;
+    this.#sealed = pending?.sealed ?? false;
     this.#size = pending ? pending.parts * pending.partSize + pending.tail : start.plainLength;
-    const stored = pending ? pending.tail : start.plainLength;
+    const stored = pending ? (pending.sealed ? 0 : pending.tail) : start.plainLength;
     if (stored > 0 || pending) this.#unloaded = { length: stored, pending: pending !== undefined };
-    if (pending) this.#etags = new Array<string>(pending.parts).fill('');
+    if (pending) {
+      const k = this.#plan.segmentParts;
+      this.#head = new Array<string>(Math.min(pending.parts, k)).fill('');
+      if (!pending.sealed && pending.parts > k && pending.parts % k !== 0) {
+        if (pending.segmentUploadId === undefined || pending.segmentId === undefined) {
+          throw new StorageError(`${this.driverName}: the stored state of ${path} names no upload for segment ${Math.floor(pending.parts / k)}`, this.driverName, path);
+        }
+        this.#open = { n: Math.floor(pending.parts / k), uploadId: pending.segmentUploadId, etags: new Array<string>(pending.parts % k).fill('') };
+      }
+    }
   }
 
   get size(): number {
@@ -87,6 +119,8 @@ export class S3Writer extends BaseFileWriter {
       const body = out.Body as Readable;
       let seen = 0;
       const trailer: Buffer[] = [];
+      const heads = this.#head.length;
+      const opens = this.#open?.etags.length ?? 0;
       for await (const raw of body) {
         const chunk = raw as Buffer;
         const inTail = Math.max(0, Math.min(chunk.length, unloaded.length - seen));
@@ -95,9 +129,10 @@ export class S3Writer extends BaseFileWriter {
         seen += chunk.length;
       }
       if (unloaded.pending) {
-        const etags = decodeEtags(Buffer.concat(trailer), this.#etags.length);
+        const etags = decodeEtags(Buffer.concat(trailer), heads + opens);
         // Parts cut while loading (a tail never fills one) keep their slots after the stored ones.
-        this.#etags.splice(0, etags.length, ...etags);
+        this.#head.splice(0, heads, ...etags.slice(0, heads));
+        if (this.#open) this.#open.etags.splice(0, opens, ...etags.slice(heads));
       }
       this.#unloaded = undefined;
     })();
@@ -109,10 +144,11 @@ export class S3Writer extends BaseFileWriter {
     if (this.#failure) throw this.#failure;
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
-    while (this.#buffered >= this.#partSize) {
-      await this.#send(this.#cut(this.#partSize));
+    while (this.#buffered >= this.#plan.partSize) {
+      await this.#sendFull(this.#cut(this.#plan.partSize));
       while (this.#inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.#inFlight);
       if (this.#failure) throw this.#failure;
+      if (this.#open && this.#open.etags.length === this.#plan.segmentParts) await this.#checkpoint();
     }
   }
 
@@ -125,24 +161,36 @@ export class S3Writer extends BaseFileWriter {
     return part;
   }
 
-  async #send(part: Buffer): Promise<void> {
+  async #create(key: string): Promise<string> {
     const { client, options } = this.#t;
-    if (this.#uploadId === undefined) {
-      const created = await client.send(new CreateMultipartUploadCommand({ Bucket: options.bucket, Key: this.#key, ...writeOptions(options) }));
-      if (!created.UploadId) throw new StorageError(`${this.driverName}: no upload id for ${this.path}`, this.driverName, this.path);
-      this.#uploadId = created.UploadId;
+    const created = await client.send(new CreateMultipartUploadCommand({ Bucket: options.bucket, Key: key, ...writeOptions(options) }));
+    if (!created.UploadId) throw new StorageError(`${this.driverName}: no upload id for ${this.path}`, this.driverName, this.path);
+    return created.UploadId;
+  }
+
+  /** Sends the next full part: to segment 0 for the first `segmentParts` parts, then to the segment it falls in. */
+  async #sendFull(part: Buffer): Promise<void> {
+    const n = Math.floor(this.#parts / this.#plan.segmentParts);
+    if (n === 0) {
+      this.#uploadId ??= await this.#create(this.#key);
+      this.#dispatch(this.#key, this.#uploadId, this.#head, part);
+    } else {
+      if (this.#open?.n !== n) this.#open = { n, uploadId: await this.#create(segmentKey(this.#key, this.#segmentId, n)), etags: [] };
+      this.#dispatch(segmentKey(this.#key, this.#segmentId, n), this.#open.uploadId, this.#open.etags, part);
     }
-    const index = this.#etags.length;
-    if (index >= MAX_PARTS) {
-      throw new StorageError(`${this.driverName}: ${this.path} would need more than ${MAX_PARTS} parts of ${this.#partSize} bytes; raise storage.s3.chunksize`, this.driverName, this.path);
-    }
-    this.#etags.push('');
-    const uploadId = this.#uploadId;
+    this.#parts++;
+  }
+
+  /** Starts sending `part` as the next part of the upload whose ETags `etags` lists. */
+  #dispatch(key: string, uploadId: string, etags: string[], part: Buffer): void {
+    const { client, options } = this.#t;
+    const slot = etags.length;
+    etags.push('');
     const sending: Promise<void> = client
-      .send(new UploadPartCommand({ Bucket: options.bucket, Key: this.#key, UploadId: uploadId, PartNumber: index + 1, Body: part, ContentLength: part.length }))
+      .send(new UploadPartCommand({ Bucket: options.bucket, Key: key, UploadId: uploadId, PartNumber: slot + 1, Body: part, ContentLength: part.length }))
       .then((out) => {
-        if (!out.ETag) throw new Error(`part ${index + 1} has no ETag`);
-        this.#etags[index] = out.ETag;
+        if (!out.ETag) throw new Error(`part ${slot + 1} has no ETag`);
+        etags[slot] = out.ETag;
       })
       .catch((err: unknown) => {
         this.#failure ??= err instanceof Error ? err : new Error(String(err));
@@ -156,7 +204,35 @@ export class S3Writer extends BaseFileWriter {
     if (this.#failure) throw this.#failure;
   }
 
+  async #complete(key: string, uploadId: string, etags: readonly string[]): Promise<void> {
+    await this.#t.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: this.#t.options.bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+      }),
+    );
+  }
+
+  /** Completes the open segment to its object (once every part is sent). */
+  async #completeOpen(): Promise<void> {
+    const open = this.#open;
+    if (!open) return;
+    await this.#drain();
+    await this.#complete(segmentKey(this.#key, this.#segmentId, open.n), open.uploadId, open.etags);
+    this.#open = undefined;
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.#sealed) {
+      callback(new StorageError(`${this.driverName}: ${this.path} is being committed; it takes no more bytes`, this.driverName, this.path));
+      return;
+    }
+    if (this.#size + chunk.length > this.#plan.maxFileSize) {
+      callback(new FileTooLargeError(this.driverName, this.path, this.#plan.maxFileSize));
+      return;
+    }
     this.#size += chunk.length;
     this.#load()
       .then(() => this.#take(Buffer.from(chunk))) // a copy: the caller may reuse its buffer
@@ -170,7 +246,7 @@ export class S3Writer extends BaseFileWriter {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!error || this.#completed || this.#unloaded !== undefined) {
+    if (!error || this.#completed || this.#finishing || this.#unloaded !== undefined) {
       callback(error);
       return;
     }
@@ -183,13 +259,28 @@ export class S3Writer extends BaseFileWriter {
       );
   }
 
-  /** Stores the tail and the part list at the key (the state an append writer resumes from). */
+  /** Stores the tail and the part lists at the key (the state an append writer resumes from). */
   async #checkpoint(): Promise<void> {
     const { client, options } = this.#t;
+    if (this.#open && this.#open.etags.length === this.#plan.segmentParts) await this.#completeOpen();
     while (this.#inFlight.size > 0) await this.#drain(); // every listed part sent and its ETag known
     const tail = Buffer.concat(this.#chunks, this.#buffered);
     const uploadId = this.#uploadId;
-    const body = uploadId === undefined ? tail : Buffer.concat([tail, encodeEtags(this.#etags)]);
+    const etags = [...this.#head, ...(this.#open?.etags ?? [])];
+    const body = uploadId === undefined ? tail : Buffer.concat([tail, encodeEtags(etags)]);
+    const state: PendingState | undefined =
+      uploadId === undefined
+        ? undefined
+        : {
+            uploadId,
+            partSize: this.#plan.partSize,
+            parts: this.#parts,
+            tail: tail.length,
+            segmentParts: this.#plan.segmentParts,
+            segmentId: this.#segmentId,
+            segmentUploadId: this.#open?.uploadId,
+            sealed: false,
+          };
     await client.send(
       new PutObjectCommand({
         Bucket: options.bucket,
@@ -197,38 +288,63 @@ export class S3Writer extends BaseFileWriter {
         Body: body,
         ContentLength: body.length,
         ...writeOptions(options),
-        ...(uploadId === undefined ? {} : { Metadata: pendingMetadata({ uploadId, partSize: this.#partSize, parts: this.#etags.length, tail: tail.length }) }),
+        ...(state === undefined ? {} : { Metadata: pendingMetadata(state) }),
       }),
     );
-    await this.#abortReplaced();
+    await this.#releaseReplaced();
   }
 
-  /** Makes the file final: the tail as the last part and CompleteMultipartUpload, or a plain object. */
+  /** Makes the file final: a plain object, segment 0 completed on the key, or the segments joined. */
   async #finish(): Promise<void> {
     if (this.#completed) return;
+    this.#finishing = true;
     const { client, options } = this.#t;
     if (this.#uploadId === undefined) {
       await this.#checkpoint();
-    } else {
-      if (this.#buffered > 0) await this.#send(this.#cut(this.#buffered));
+    } else if (this.#parts <= this.#plan.segmentParts) {
+      if (this.#buffered > 0) this.#dispatch(this.#key, this.#uploadId, this.#head, this.#cut(this.#buffered));
       await this.#drain();
-      await client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: options.bucket,
-          Key: this.#key,
-          UploadId: this.#uploadId,
-          MultipartUpload: { Parts: this.#etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
-        }),
-      );
-      await this.#abortReplaced();
+      await this.#complete(this.#key, this.#uploadId, this.#head);
+      await this.#releaseReplaced();
+    } else if (!this.#sealed) {
+      if (this.#buffered > 0 && this.#open) {
+        this.#dispatch(segmentKey(this.#key, this.#segmentId, this.#open.n), this.#open.uploadId, this.#open.etags, this.#cut(this.#buffered));
+      } else if (this.#buffered > 0) {
+        const tail = this.#cut(this.#buffered);
+        const key = segmentKey(this.#key, this.#segmentId, this.#parts / this.#plan.segmentParts);
+        await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: tail, ContentLength: tail.length, ...writeOptions(options) }));
+      }
+      await this.#completeOpen();
+      await this.#drain();
+      await this.#seal();
+    }
+    if (this.#sealed && this.#uploadId !== undefined) {
+      const sizes = segmentSizes(this.#size, Math.ceil(this.#size / this.#plan.segmentSize), this.#plan);
+      await assembleSegments(this.#t, this.#key, { uploadId: this.#uploadId, etags: this.#head }, this.#segmentId, sizes);
+      await this.#releaseReplaced();
     }
     this.#completed = true;
   }
 
-  async #abortReplaced(): Promise<void> {
+  /** Stores the sealed state: every segment complete, segment 0's part list, no tail (a retried commit resumes from it). */
+  async #seal(): Promise<void> {
+    const uploadId = this.#uploadId!;
+    const { partSize, segmentParts } = this.#plan;
+    const tail = this.#size - this.#parts * partSize;
+    const state: PendingState = { uploadId, partSize, parts: this.#parts, tail, segmentParts, segmentId: this.#segmentId, segmentUploadId: undefined, sealed: true };
+    const body = encodeEtags(this.#head);
+    const { client, options } = this.#t;
+    await client.send(
+      new PutObjectCommand({ Bucket: options.bucket, Key: this.#key, Body: body, ContentLength: body.length, ...writeOptions(options), Metadata: pendingMetadata(state) }),
+    );
+    this.#sealed = true;
+    await this.#releaseReplaced();
+  }
+
+  async #releaseReplaced(): Promise<void> {
     const old = this.#replaces;
     this.#replaces = undefined;
-    if (old !== undefined && old !== this.#uploadId) await abortUpload(this.#t, this.#key, old);
+    if (old !== undefined && old.uploadId !== this.#uploadId) await releasePending(this.#t, this.#key, old);
   }
 
   protected async durable(): Promise<void> {
@@ -239,7 +355,10 @@ export class S3Writer extends BaseFileWriter {
   protected async discard(): Promise<void> {
     await this.#drain().catch(() => {});
     const { client, options } = this.#t;
-    for (const id of [this.#uploadId, this.#replaces]) if (id !== undefined) await abortUpload(this.#t, this.#key, id);
+    if (this.#uploadId !== undefined) await abortUpload(this.#t, this.#key, this.#uploadId);
+    if (this.#open) await abortUpload(this.#t, segmentKey(this.#key, this.#segmentId, this.#open.n), this.#open.uploadId);
+    if (this.#parts > this.#plan.segmentParts) await deleteSegments(this.#t, this.#key, this.#segmentId);
+    await this.#releaseReplaced();
     await client.send(new DeleteObjectCommand({ Bucket: options.bucket, Key: this.#key }));
   }
 }
