@@ -27,6 +27,9 @@ export const azureParams = z.strictObject({
     .optional(),
   max_retries: retries(),
   retry_delay: goDuration(),
+  /** the same without the underscore, so that REGISTRY_STORAGE_AZURE_MAXRETRIES / _RETRYDELAY can set them */
+  maxretries: retries(),
+  retrydelay: goDuration(),
   /** distribution 3.0's earlier names of max_retries and retry_delay */
   copy_status_poll_max_retry: retries(),
   copy_status_poll_delay: goDuration(),

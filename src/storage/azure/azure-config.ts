@@ -3,7 +3,8 @@
  * defaults: `accountname`, `accountkey`, `container`, `rootdirectory`, `realm` (core.windows.net),
  * `serviceurl` (https://<accountname>.blob.<realm>), `credentials` (shared_key, client_secret,
  * default_credentials), `max_retries` (5) and `retry_delay` (100ms) for copy status polling, and
- * their older spellings `copy_status_poll_max_retry` / `copy_status_poll_delay`.
+ * their older spellings `copy_status_poll_max_retry` / `copy_status_poll_delay` (and `maxretries` /
+ * `retrydelay`, which REGISTRY_STORAGE_AZURE_* variables can name: a variable cannot hold `_` in a key).
  * Strings are accepted for numbers, as REGISTRY_STORAGE_AZURE_* variables give them.
  */
 import type { DriverParameters } from '../driver.js';
@@ -87,7 +88,8 @@ export function azureOptions(p: DriverParameters): AzureDriverOptions {
   const realm = stringOf(p, 'realm', false) ?? DEFAULT_REALM;
   const serviceURL = (stringOf(p, 'serviceurl', false) ?? `https://${accountName}.blob.${realm}`).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]/.test(serviceURL)) fail('serviceurl', `must be an http(s) URL, got ${JSON.stringify(serviceURL)}`);
-  const delay = stringOf(p, 'retry_delay', false) ?? stringOf(p, 'copy_status_poll_delay', false) ?? '100ms';
+  const delayKey = ['retry_delay', 'retrydelay', 'copy_status_poll_delay'].find((k) => stringOf(p, k, false) !== undefined) ?? 'retry_delay';
+  const delay = stringOf(p, delayKey, false) ?? '100ms';
   return {
     accountName,
     accountKey,
@@ -95,7 +97,7 @@ export function azureOptions(p: DriverParameters): AzureDriverOptions {
     rootDirectory: (stringOf(p, 'rootdirectory', false) ?? '').replace(/^\/+|\/+$/g, ''),
     serviceURL,
     credentials: credentialsOf(p, accountKey),
-    maxRetries: intOf(p, 'max_retries') ?? intOf(p, 'copy_status_poll_max_retry') ?? 5,
-    retryDelayMs: durationMs(p['retry_delay'] !== undefined ? 'retry_delay' : 'copy_status_poll_delay', delay),
+    maxRetries: intOf(p, 'max_retries') ?? intOf(p, 'maxretries') ?? intOf(p, 'copy_status_poll_max_retry') ?? 5,
+    retryDelayMs: durationMs(delayKey, delay),
   };
 }
