@@ -118,11 +118,12 @@ export class AzureWriter extends BaseFileWriter {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (!error || this.#committed || this.#reload > 0 || this.#opened) {
+    if (!error || this.#committed || this.#opened) {
       callback(error);
       return;
     }
-    // Cut off mid-stream: keep what reached storage, so the client can resume where status says.
+    // Cut off mid-stream: keep what arrived, so the client can resume where status says (the
+    // checkpoint first finishes reading back the tail if a write had begun to).
     this.#checkpoint().then(
       () => callback(error),
       () => callback(error),
