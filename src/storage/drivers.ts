@@ -8,8 +8,6 @@ import { DEFAULT_ROOT_DIRECTORY, FilesystemDriver } from './filesystem/filesyste
 import { MemoryDriver } from './memory/memory-driver.js';
 import { S3Driver } from './s3/s3-driver.js';
 import { s3Options } from './s3/s3-config.js';
-import { AzureDriver } from './azure/azure-driver.js';
-import { azureOptions } from './azure/azure-config.js';
 
 type DriverFactory = (parameters: DriverParameters) => Promise<StorageDriver>;
 
@@ -30,15 +28,8 @@ const factories = new Map<string, DriverFactory>([
   ],
   ['inmemory', async () => new MemoryDriver()],
   ['s3', async (parameters) => new S3Driver(s3Options(parameters))],
-  [
-    'azure',
-    async (parameters) => {
-      const driver = new AzureDriver(azureOptions(parameters));
-      // distribution 2.x creates the container; a credential without that right just goes on
-      await driver.container.createIfNotExists().catch(() => undefined);
-      return driver;
-    },
-  ],
+  // loaded on use: the Azure SDK is not needed in memory by registries on other drivers
+  ['azure', async (parameters) => (await import('./azure/azure-driver.js')).openAzureDriver(parameters)],
 ]);
 
 /** The names `createStorageDriver` knows, as in the config. */

@@ -4,7 +4,6 @@
  * default_credentials), with a user delegation key fetched from the service and reused until it
  * nears its end (distribution's scheme: keys valid 48 hours, renewed 30 minutes before).
  */
-import { ClientSecretCredential, DefaultAzureCredential } from '@azure/identity';
 import {
   BlobSASPermissions,
   BlobServiceClient,
@@ -74,7 +73,8 @@ export interface AzureClients {
   readonly signer: BlobSigner;
 }
 
-export function azureClients(o: AzureDriverOptions): AzureClients {
+/** The clients for `o`; @azure/identity is loaded only for Entra ID credentials. */
+export async function azureClients(o: AzureDriverOptions): Promise<AzureClients> {
   const pipeline = { retryOptions: { maxTries: 5 }, keepAliveOptions: { enable: true } };
   let service: BlobServiceClient;
   let signer: BlobSigner;
@@ -84,7 +84,8 @@ export function azureClients(o: AzureDriverOptions): AzureClients {
     service = new BlobServiceClient(o.serviceURL, credential, pipeline);
     signer = new SharedKeySigner(credential);
   } else {
-    const credential = c.type === 'client_secret' ? new ClientSecretCredential(c.tenantId, c.clientId, c.secret) : new DefaultAzureCredential();
+    const identity = await import('@azure/identity');
+    const credential = c.type === 'client_secret' ? new identity.ClientSecretCredential(c.tenantId, c.clientId, c.secret) : new identity.DefaultAzureCredential();
     service = new BlobServiceClient(o.serviceURL, credential, pipeline);
     const client = service;
     signer = new DelegationSigner({ getUserDelegationKey: async (s, e) => (await client.getUserDelegationKey(s, e)) as UserDelegationKey }, o.accountName);

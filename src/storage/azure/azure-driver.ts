@@ -14,6 +14,7 @@ import {
   PathNotFoundError,
   StorageError,
   type CallOptions,
+  type DriverParameters,
   type FileInfo,
   type FileWriter,
   type ReaderOptions,
@@ -21,11 +22,20 @@ import {
   type WriterOptions,
 } from '../driver.js';
 import { byteOrder } from '../base.js';
-import type { AzureDriverOptions } from './azure-config.js';
-import { azureClients, signedBlobURL, type BlobSigner } from './azure-client.js';
+import { azureOptions, type AzureDriverOptions } from './azure-config.js';
+import { azureClients, signedBlobURL, type AzureClients, type BlobSigner } from './azure-client.js';
 import { AzureWriter, type AzureWriterStart } from './azure-writer.js';
 import { resumePoint } from './azure-blocks.js';
 import { copyBlob } from './azure-copy.js';
+
+/** The driver for a `storage.azure` section; creates the container when missing (as distribution 2.x does). */
+export async function openAzureDriver(parameters: DriverParameters): Promise<AzureDriver> {
+  const options = azureOptions(parameters);
+  const driver = new AzureDriver(options, await azureClients(options));
+  // a credential without the right to create containers just goes on
+  await driver.container.createIfNotExists().catch(() => undefined);
+  return driver;
+}
 
 /** How long a redirect URL is valid (distribution: 20 minutes). */
 const REDIRECT_EXPIRY_SECONDS = 20 * 60;
@@ -49,7 +59,7 @@ export class AzureDriver implements StorageDriver {
 
   constructor(
     readonly options: AzureDriverOptions,
-    clients = azureClients(options),
+    clients: AzureClients,
   ) {
     this.container = clients.container;
     this.signer = clients.signer;
