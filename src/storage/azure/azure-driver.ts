@@ -23,7 +23,7 @@ import {
 } from '../driver.js';
 import { byteOrder } from '../base.js';
 import { azureOptions, type AzureDriverOptions } from './azure-config.js';
-import { azureClients, signedBlobURL, type AzureClients, type BlobSigner } from './azure-client.js';
+import { SharedKeySigner, azureClients, signedBlobURL, type AzureClients, type BlobSigner } from './azure-client.js';
 import { AzureWriter, type AzureWriterStart } from './azure-writer.js';
 import { resumePoint } from './azure-blocks.js';
 import { copyBlob } from './azure-copy.js';
@@ -174,7 +174,10 @@ export class AzureDriver implements StorageDriver {
     if (!props) throw new PathNotFoundError(this.name, from);
     if (from === to) return;
     const source = this.container.getBlobClient(this.blobName(from));
-    const sourceURL = await signedBlobURL(this.signer, this.container.containerName, this.blobName(from), source.url, REDIRECT_EXPIRY_SECONDS);
+    // Same account: a shared key authorizes the source too; an Entra ID identity gets a SAS for it.
+    const sourceURL = this.signer instanceof SharedKeySigner
+      ? source.url
+      : await signedBlobURL(this.signer, this.container.containerName, this.blobName(from), source.url, REDIRECT_EXPIRY_SECONDS);
     await copyBlob(this.container.getBlobClient(this.blobName(to)), sourceURL, this.options, options?.signal);
     await source.deleteIfExists(call(options));
   }
