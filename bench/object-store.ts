@@ -1,21 +1,12 @@
 /**
- * The S3 driver on s3rver: pushes one large blob to a real Wharf process in a single PUT, pulls it
- * back through Wharf (redirects off) and by the presigned redirect (on), digests checked, and
- * reports throughput and Wharf's peak RSS (VmHWM); then times a full `_catalog` walk of N
- * repositories. `node dist/bench/object-store.js [MiB] [repositories]` (default 1024 and 2000).
+ * The S3 driver on s3rver: one large blob through a real Wharf process (`blob-round.ts`: up,
+ * down through Wharf and by the presigned redirect, peak RSS); then times a full `_catalog` walk
+ * of N repositories. `node dist/bench/object-store.js [MiB] [repositories]` (default 1024 and 2000).
  */
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { blobContent, peakRssMiB, sendStreaming } from './stream-client.js';
+import { blobRound } from './blob-round.js';
 import { startWharfProcess, type WharfProcess } from '../test/helpers/process.js';
 import { startS3rver, type RunningS3rver } from '../test/helpers/s3rver.js';
 import { createStorageDriver } from '../src/storage/drivers.js';
-
-const MIB = 1024 * 1024;
-const SEED = createHash('sha512').update(String(Date.now())).digest();
-
-
-
 
 function wharfOn(s3: RunningS3rver, root: string, extra: Record<string, string> = {}): Promise<WharfProcess> {
   const env: Record<string, string> = { REGISTRY_STORAGE: 's3', REGISTRY_LOG_ACCESSLOG_DISABLED: 'true', REGISTRY_WHARF_S3_DELIMITERLISTING: 'false', ...extra };
@@ -24,36 +15,6 @@ function wharfOn(s3: RunningS3rver, root: string, extra: Record<string, string> 
 }
 
 const seconds = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e9;
-
-async function blobRound(s3: RunningS3rver, sizeMiB: number): Promise<Record<string, unknown>> {
-  const wharf = await wharfOn(s3, '/bench-blob', { REGISTRY_STORAGE_REDIRECT_DISABLE: 'true' });
-  try {
-    const pid = wharf.child.pid ?? 0;
-    const baseline = await peakRssMiB(pid);
-    const hash = createHash('sha256');
-    for (const chunk of blobContent(sizeMiB, SEED)) hash.update(chunk);
-    const digest = `sha256:${hash.digest('hex')}`;
-    const start = await sendStreaming(`${wharf.url}/v2/bench/s3/blobs/uploads/`, 'POST');
-    const location = String(start.headers['location']);
-    let t = process.hrtime.bigint();
-    const put = await sendStreaming(`${location}?digest=${digest}`, 'PUT', Readable.from(blobContent(sizeMiB, SEED)));
-    const up = seconds(t);
-    if (put.status !== 201) throw new Error(`PUT answered ${put.status}`);
-    const afterUpload = await peakRssMiB(pid);
-    t = process.hrtime.bigint();
-    const get = await sendStreaming(`${wharf.url}/v2/bench/s3/blobs/${digest}`, 'GET');
-    const down = seconds(t);
-    if (get.status !== 200 || get.digest !== digest || get.bytes !== sizeMiB * MIB) throw new Error('download did not match');
-    const afterDownload = await peakRssMiB(pid);
-    return {
-      uploadMiBps: Math.round(sizeMiB / up),
-      downloadThroughWharfMiBps: Math.round(sizeMiB / down),
-      peakRssMiB: { atStart: Math.round(baseline), afterUpload: Math.round(afterUpload), afterDownload: Math.round(afterDownload) },
-    };
-  } finally {
-    await wharf.stop();
-  }
-}
 
 async function catalogRound(s3: RunningS3rver, repositories: number): Promise<Record<string, unknown>> {
   const root = '/bench-catalog';
@@ -91,7 +52,7 @@ async function main(): Promise<void> {
   const repositories = Number(process.argv[3] ?? 2000);
   const s3 = await startS3rver();
   try {
-    const blob = await blobRound(s3, sizeMiB);
+    const blob = await blobRound((extra) => wharfOn(s3, '/bench-blob', extra), sizeMiB, 'bench/s3');
     const catalog = await catalogRound(s3, repositories);
     console.log(JSON.stringify({ store: 's3rver', sizeMiB, ...blob, repositories, catalog }));
   } finally {

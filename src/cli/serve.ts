@@ -28,6 +28,7 @@ export function listenAddress(http: WharfConfig['http']): ListenAddress {
 
 export function driverParameters(storage: WharfConfig['storage'], s3Settings: WharfConfig['wharf']['s3']): Record<string, unknown> {
   if (storage.driver === 's3') return { ...storage.s3, delimiterlisting: s3Settings.delimiterlisting };
+  if (storage.driver === 'azure') return { ...storage.azure };
   return storage.driver === 'filesystem' ? { ...storage.filesystem } : {};
 }
 

@@ -6,14 +6,15 @@ import * as z from 'zod';
 import { duration, int, nonEmptyStr } from './schema-helpers.js';
 import { refused } from './support.js';
 import { s3Params, type S3Params } from './schema-storage-s3.js';
+import { azureParams, type AzureParams } from './schema-storage-azure.js';
 
 /** Keys of `storage` that are settings, not drivers (distribution's `Storage.Type()` skips them). */
 export const STORAGE_SETTINGS = ['delete', 'redirect', 'cache', 'maintenance', 'tag'] as const;
 
 /** Drivers Wharf implements. */
-export const STORAGE_DRIVERS = ['filesystem', 'inmemory', 's3'] as const;
+export const STORAGE_DRIVERS = ['filesystem', 'inmemory', 's3', 'azure'] as const;
 /** Drivers distribution knows that Wharf refuses for now (rows in the support table). */
-export const REFUSED_STORAGE_DRIVERS = ['azure', 'gcs', 'swift', 'oss'] as const;
+export const REFUSED_STORAGE_DRIVERS = ['gcs', 'swift', 'oss'] as const;
 
 /** distribution's filesystem driver: `defaultRootDirectory`, `defaultMaxThreads`, `minThreads`. */
 const FILESYSTEM_ROOT = '/var/lib/registry';
@@ -64,7 +65,7 @@ const storageObject = z
     filesystem: filesystemParams.nullable().optional(),
     inmemory: z.strictObject({}).nullable().optional(),
     s3: s3Params.optional(),
-    azure: refused('storage.azure'),
+    azure: azureParams.optional(),
     gcs: refused('storage.gcs'),
     swift: refused('storage.swift'),
     oss: refused('storage.oss'),
@@ -119,6 +120,7 @@ export type StorageConfig = (
   | { driver: 'filesystem'; filesystem: FilesystemParams }
   | { driver: 'inmemory'; inmemory: Record<string, never> }
   | { driver: 's3'; s3: S3Params }
+  | { driver: 'azure'; azure: AzureParams }
 ) &
   Settings;
 
@@ -138,5 +140,6 @@ export const storageSchema = storageObject.transform((value): StorageConfig => {
     return { driver: 'filesystem', filesystem: value.filesystem ?? filesystemParams.parse({}), ...settings };
   }
   if (value.s3 !== undefined) return { driver: 's3', s3: value.s3, ...settings };
+  if (value.azure !== undefined) return { driver: 'azure', azure: value.azure, ...settings };
   return { driver: 'inmemory', inmemory: {}, ...settings };
 });

@@ -44,11 +44,22 @@ export const SUPPORT_TABLE: readonly SupportEntry[] = [
     reason: notYet('middleware other than the redirect storage middleware (registry and repository middleware, cloudfront, ...)', 'requests would bypass it'),
     when: (value) => inUse(value) && !onlyRedirectMiddleware(value),
   },
-  ...['azure', 'gcs', 'swift', 'oss'].map(
+  {
+    path: 'storage.azure.connectionstring',
+    status: 'refused',
+    reason: notYet('storage.azure.connectionstring', 'give accountname, accountkey and serviceurl instead'),
+  },
+  {
+    path: 'storage.azure.skipverify',
+    status: 'refused',
+    reason: notYet('storage.azure.skipverify', 'TLS certificates of the Azure endpoint are always verified; trust its CA through NODE_EXTRA_CA_CERTS'),
+    when: (value) => value === true || value === 'true',
+  },
+  ...['gcs', 'swift', 'oss'].map(
     (driver): SupportEntry => ({
       path: `storage.${driver}`,
       status: 'refused',
-      reason: notYet(`the ${driver} storage driver`, 'supported drivers are filesystem, inmemory and s3'),
+      reason: notYet(`the ${driver} storage driver`, 'supported drivers are filesystem, inmemory, s3 and azure'),
       when: () => true, // naming the driver selects it, even with no parameters
     }),
   ),

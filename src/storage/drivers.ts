@@ -26,8 +26,9 @@ const factories = new Map<string, DriverFactory>([
       FilesystemDriver.open({ rootDirectory: stringParameter('filesystem', parameters, 'rootdirectory', DEFAULT_ROOT_DIRECTORY) }),
   ],
   ['inmemory', async () => new MemoryDriver()],
-  // The SDK loads only when the driver is configured (the AWS SDK alone is ~13 MiB of RSS).
+  // Object-store SDKs load only when their driver is configured (the AWS SDK alone is ~13 MiB of RSS).
   ['s3', async (parameters) => new (await import('./s3/s3-driver.js')).S3Driver(s3Options(parameters))],
+  ['azure', async (parameters) => (await import('./azure/azure-driver.js')).openAzureDriver(parameters)],
 ]);
 
 /** The names `createStorageDriver` knows, as in the config. */

@@ -91,8 +91,11 @@ test('REGISTRY_STORAGE selects the driver, replacing the driver section only', a
   const s3 = await load(FILE, { REGISTRY_STORAGE: 's3', REGISTRY_STORAGE_S3_BUCKET: 'b', REGISTRY_STORAGE_S3_REGION: 'eu-west-1', REGISTRY_STORAGE_S3_SECURE: 'false' });
   assert.ok(s3.config.storage.driver === 's3');
   assert.deepEqual(s3.config.storage.s3, { bucket: 'b', region: 'eu-west-1', secure: false });
-  assert.deepEqual(await problemsOf(FILE, { REGISTRY_STORAGE: 'azure', REGISTRY_STORAGE_AZURE_ACCOUNTNAME: 'a' }), [
-    'storage.azure (from REGISTRY_STORAGE): the azure storage driver is not supported yet; supported drivers are filesystem, inmemory and s3',
+  const azure = await load(FILE, { REGISTRY_STORAGE: 'azure', REGISTRY_STORAGE_AZURE_ACCOUNTNAME: 'a', REGISTRY_STORAGE_AZURE_CONTAINER: 'c', REGISTRY_STORAGE_AZURE_MAXRETRIES: '-1' });
+  assert.ok(azure.config.storage.driver === 'azure');
+  assert.deepEqual(azure.config.storage.azure, { accountname: 'a', container: 'c', maxretries: -1 });
+  assert.deepEqual(await problemsOf(FILE, { REGISTRY_STORAGE: 'gcs', REGISTRY_STORAGE_GCS_BUCKET: 'a' }), [
+    'storage.gcs (from REGISTRY_STORAGE): the gcs storage driver is not supported yet; supported drivers are filesystem, inmemory, s3 and azure',
   ]);
 });
 

@@ -91,7 +91,7 @@ test('version and storage are required; other versions are refused', async () =>
     'version: unsupported version "0.10"; Wharf, like distribution, reads version 0.1 configurations',
   ]);
   assert.deepEqual(await problemsOf('version: 0.1\nstorage:\n  delete:\n    enabled: true\n'), [
-    'storage: no storage driver configured; add one of filesystem, inmemory, s3 (e.g. "filesystem: {rootdirectory: /var/lib/registry}")',
+    'storage: no storage driver configured; add one of filesystem, inmemory, s3, azure (e.g. "filesystem: {rootdirectory: /var/lib/registry}")',
   ]);
 });
 
@@ -103,9 +103,9 @@ test('two storage drivers are an error', async () => {
 test('refused sections are errors naming the key and why', async () => {
   const problems = await problemsOf(`version: 0.1
 storage:
-  azure:
-    accountname: a
-    accountkey: shh
+  gcs:
+    bucket: a
+    keyfile: /shh.json
 auth:
   htpasswd:
     realm: basic-realm
@@ -123,11 +123,11 @@ middleware:
   assert.equal(problems.length, 3);
   const byKey = new Map(problems.map((p) => [p.slice(0, p.indexOf(':')), p]));
   assert.match(byKey.get('http.tls.letsencrypt') ?? '', /Let's Encrypt .* is not supported yet; give certificate and key instead/);
-  assert.match(byKey.get('storage.azure') ?? '', /the azure storage driver is not supported yet/);
+  assert.match(byKey.get('storage.gcs') ?? '', /the gcs storage driver is not supported yet/);
   assert.match(byKey.get('middleware') ?? '', /middleware .* is not supported yet/);
-  for (const driver of ['azure', 'gcs', 'swift', 'oss']) {
+  for (const driver of ['gcs', 'swift', 'oss']) {
     const refused = await problemsOf(`version: 0.1\nstorage:\n  ${driver}:\n`);
-    assert.deepEqual(refused, [`storage.${driver}: the ${driver} storage driver is not supported yet; supported drivers are filesystem, inmemory and s3`]);
+    assert.deepEqual(refused, [`storage.${driver}: the ${driver} storage driver is not supported yet; supported drivers are filesystem, inmemory, s3 and azure`]);
   }
   // empty sections do nothing, so they are fine
   const { warnings } = await load(`${MINIMAL}auth:\nmiddleware: {}\nproxy:\nhttp:\n  tls: {}\n`);

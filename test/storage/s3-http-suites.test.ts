@@ -3,35 +3,7 @@
  * S3 driver against s3rver (WHARF_TEST_STORAGE=s3, see test/helpers/object-store.ts), in a child
  * test run whose failures are printed here.
  */
-import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
 import { it } from 'node:test';
+import { runHttpSuitesOn } from '../helpers/child-suites.js';
 
-const TEST_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-it('the HTTP and conformance suites pass on the S3 driver (s3rver)', { timeout: 30 * 60_000 }, async () => {
-  const files: string[] = [];
-  for (const dir of ['http', 'conformance']) {
-    for (const name of (await readdir(join(TEST_ROOT, dir))).sort()) if (name.endsWith('.test.js')) files.push(join(TEST_ROOT, dir, name));
-  }
-  assert.ok(files.length >= 20, `found the suites' files (${files.length})`);
-  // A run of its own, not a part of this one (the runner marks its children with NODE_TEST_CONTEXT).
-  const env: NodeJS.ProcessEnv = { ...process.env, WHARF_TEST_STORAGE: 's3' };
-  delete env['NODE_TEST_CONTEXT'];
-  const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=tap', ...files], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const summary = out.split('\n').filter((line) => /^# (tests|pass|fail|skipped)/.test(line));
-  const failures = out.split('\n').filter((line) => /^\s*not ok/.test(line));
-  assert.equal(code, 0, `the suites failed on S3:\n${failures.join('\n')}\n${summary.join('\n')}\n${code !== 0 ? out.slice(-20_000) : ''}`);
-  assert.match(summary.join('\n'), /# fail 0/);
-  assert.match(summary.join('\n'), /# skipped 0/);
-});
+it('the HTTP and conformance suites pass on the S3 driver (s3rver)', { timeout: 30 * 60_000 }, () => runHttpSuitesOn('s3'));
