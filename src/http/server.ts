@@ -43,7 +43,14 @@ export async function startServer(listener: RequestListener, address: ListenAddr
   // An https.Server is an http.Server underneath (same events, same close methods).
   const server: Server = tls === undefined ? createServer(options, listener) : (createHttpsServer({ ...options, ...tlsServerOptions(tls) }, listener) as unknown as Server);
   server.timeout = timeouts.idleMs;
-  server.on('timeout', (socket: Socket) => socket.destroy());
+  server.on('timeout', (socket: Socket) => {
+    // Silence while a whole request is being worked on (a large blob's server-side move on an
+    // object store, say) is the server's, not the client's: the response's first byte re-arms the
+    // idle timer. A stalled body, or an idle keep-alive connection, is cut off.
+    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (inFlight && !inFlight.writableEnded && inFlight.req.complete) return;
+    socket.destroy();
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') {
       socket.destroy();

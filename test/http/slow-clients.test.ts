@@ -20,6 +20,10 @@ import { startTestWharf, type TestWharf } from '../helpers/wharf.js';
 import { startWharfProcess, type WharfProcess } from '../helpers/process.js';
 import { TestClient, sha256 } from '../helpers/client.js';
 import { createStorageDriver } from '../../src/storage/drivers.js';
+import { ForwardingDriver } from '../../src/storage/forwarding-driver.js';
+import { wrapDriver } from '../../src/storage/base.js';
+import { MemoryDriver } from '../../src/storage/memory/memory-driver.js';
+import type { CallOptions } from '../../src/storage/driver.js';
 
 /** How late after its timeout a cut-off may come (the server checks headers every 250 ms or so). */
 const SLACK_MS = 2500;
@@ -231,5 +235,45 @@ describe('slow clients (real process, timeouts from REGISTRY_WHARF_HTTP_TIMEOUTS
     const answeredAt = Date.now();
     await within(conn, 1500 + SLACK_MS, 'idle keep-alive connection (process)');
     assert.ok(Date.now() - answeredAt >= 1300, `closed after ${Date.now() - answeredAt} ms`);
+  });
+});
+
+describe('slow server work is not a slow client', () => {
+  const IDLE_MS = 800;
+  /** Moves take three idle timeouts, as a large blob's server-side copy on an object store can. */
+  class SlowMoves extends ForwardingDriver {
+    override async move(from: string, to: string, options?: CallOptions): Promise<void> {
+      await sleep(3 * IDLE_MS);
+      await super.move(from, to, options);
+    }
+  }
+  let wharf: TestWharf;
+
+  before(async () => {
+    wharf = await startTestWharf({
+      driver: wrapDriver(new SlowMoves(wrapDriver(new MemoryDriver()))),
+      timeouts: { headerMs: 1000, idleMs: IDLE_MS, requestMs: 0 },
+    });
+  });
+  after(async () => {
+    await wharf.stop(0);
+  });
+
+  it('answers a PUT whose commit stays silent for longer than the idle timeout', { timeout: 20_000 }, async () => {
+    const client = new TestClient(wharf.url);
+    const content = randomBytes(64 * 1024);
+    const pushed = await client.pushBlob('slow/commit', content);
+    assert.equal(pushed.digest, sha256(content));
+    const pulled = await client.request(`/v2/slow/commit/blobs/${pushed.digest}`);
+    assert.equal(pulled.status, 200);
+    assert.equal(sha256(Buffer.from(await pulled.arrayBuffer())), pushed.digest);
+  });
+
+  it('still closes the connection once it is idle after the response', { timeout: 20_000 }, async () => {
+    const conn = await open(wharf.url);
+    conn.socket.write('GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n');
+    const closedAt = await conn.closed;
+    assert.match(conn.received(), /^HTTP\/1\.1 200/);
+    assert.ok(closedAt >= IDLE_MS - 100 && closedAt < IDLE_MS + SLACK_MS, `closed after ${closedAt} ms`);
   });
 });
