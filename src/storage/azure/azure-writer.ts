@@ -9,8 +9,8 @@
 import type { BlockBlobClient } from '@azure/storage-blob';
 import type { Readable } from 'node:stream';
 import { BaseFileWriter } from '../base.js';
-import { StorageError } from '../driver.js';
-import { MAX_BLOCKS, MAX_IN_FLIGHT, blockId, blockSize } from './azure-blocks.js';
+import { FileTooLargeError } from '../driver.js';
+import { MAX_BLOCKS, MAX_FILE_SIZE, MAX_IN_FLIGHT, blockId, blockSize } from './azure-blocks.js';
 
 /** What the writer found at the blob when it was opened. */
 export interface AzureWriterStart {
@@ -84,7 +84,8 @@ export class AzureWriter extends BaseFileWriter {
   #stage(block: Buffer): void {
     const index = this.#blocks.length;
     if (index >= MAX_BLOCKS) {
-      this.#failure ??= new StorageError(`${this.driverName}: ${this.path} would need more than ${MAX_BLOCKS} blocks`, this.driverName, this.path);
+      // Past Azure's 50,000 blocks: answered as a blob too large (400), not a storage failure.
+      this.#failure ??= new FileTooLargeError(this.driverName, this.path, MAX_FILE_SIZE);
       return;
     }
     const id = blockId(index);
