@@ -9,6 +9,8 @@
 import type { BlockBlobClient } from '@azure/storage-blob';
 import type { Readable } from 'node:stream';
 import { BaseFileWriter } from '../base.js';
+import { PartBuffer } from '../part-buffer.js';
+import { PartSends } from '../part-sends.js';
 import { FileTooLargeError } from '../driver.js';
 import { MAX_BLOCKS, MAX_FILE_SIZE, MAX_IN_FLIGHT, blockId, blockSize } from './azure-blocks.js';
 
@@ -25,11 +27,9 @@ export interface AzureWriterStart {
 export class AzureWriter extends BaseFileWriter {
   readonly #blob: BlockBlobClient;
   #blocks: string[];
-  #chunks: Buffer[] = [];
-  #buffered = 0;
+  readonly #buffer = new PartBuffer();
   #size: number;
-  #inFlight = new Set<Promise<void>>();
-  #failure: Error | undefined;
+  readonly #sends = new PartSends();
   #reload: number;
   readonly #reloadFrom: number;
   #loading: Promise<void> | undefined;
@@ -62,47 +62,24 @@ export class AzureWriter extends BaseFileWriter {
   }
 
   async #take(chunk: Buffer): Promise<void> {
-    if (this.#failure) throw this.#failure;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    for (let size = blockSize(this.#blocks.length); this.#buffered >= size; size = blockSize(this.#blocks.length)) {
-      this.#stage(this.#cut(size));
-      while (this.#inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.#inFlight);
-      if (this.#failure) throw this.#failure;
+    this.#sends.check();
+    this.#buffer.push(chunk);
+    for (let size = blockSize(this.#blocks.length); this.#buffer.length >= size; size = blockSize(this.#blocks.length)) {
+      this.#stage(this.#buffer.cut(size));
+      await this.#sends.below(MAX_IN_FLIGHT);
     }
-  }
-
-  #cut(length: number): Buffer {
-    const all = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#buffered);
-    const block = all.subarray(0, length);
-    const rest = all.subarray(length);
-    this.#chunks = rest.length > 0 ? [Buffer.from(rest)] : [];
-    this.#buffered = rest.length;
-    return block;
   }
 
   #stage(block: Buffer): void {
     const index = this.#blocks.length;
     if (index >= MAX_BLOCKS) {
       // Past Azure's 50,000 blocks: answered as a blob too large (400), not a storage failure.
-      this.#failure ??= new FileTooLargeError(this.driverName, this.path, MAX_FILE_SIZE);
+      this.#sends.fail(new FileTooLargeError(this.driverName, this.path, MAX_FILE_SIZE));
       return;
     }
     const id = blockId(index);
     this.#blocks.push(id);
-    const staging: Promise<void> = this.#blob
-      .stageBlock(id, block, block.length)
-      .then(() => undefined)
-      .catch((err: unknown) => {
-        this.#failure ??= err instanceof Error ? err : new Error(String(err));
-      })
-      .finally(() => this.#inFlight.delete(staging));
-    this.#inFlight.add(staging);
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.race(this.#inFlight);
-    if (this.#failure) throw this.#failure;
+    this.#sends.add(this.#blob.stageBlock(id, block, block.length));
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -135,9 +112,9 @@ export class AzureWriter extends BaseFileWriter {
   async #checkpoint(): Promise<void> {
     if (this.#committed) return;
     await this.#load();
-    await this.#drain();
-    if (this.#buffered > 0) this.#stage(this.#cut(this.#buffered));
-    await this.#drain();
+    await this.#sends.drain();
+    if (this.#buffer.length > 0) this.#stage(this.#buffer.cut(this.#buffer.length));
+    await this.#sends.drain();
     await this.#blob.commitBlockList(this.#blocks, { blobHTTPHeaders: { blobContentType: 'application/octet-stream' } });
     this.#committed = true;
   }
@@ -148,7 +125,7 @@ export class AzureWriter extends BaseFileWriter {
   }
 
   protected async discard(): Promise<void> {
-    await this.#drain().catch(() => {});
+    await this.#sends.drain().catch(() => {});
     await this.#blob.deleteIfExists();
   }
 }

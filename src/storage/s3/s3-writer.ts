@@ -22,6 +22,8 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { BaseFileWriter } from '../base.js';
+import { PartBuffer } from '../part-buffer.js';
+import { PartSends } from '../part-sends.js';
 import { FileTooLargeError, StorageError } from '../driver.js';
 import { writeOptions, type S3DriverOptions } from './s3-config.js';
 import { decodeEtags, encodeEtags, pendingMetadata, type PendingState } from './s3-pending.js';
@@ -65,11 +67,9 @@ export class S3Writer extends BaseFileWriter {
   #open: OpenSegment | undefined;
   /** Full parts cut so far, over all segments. */
   #parts: number;
-  #chunks: Buffer[] = [];
-  #buffered = 0;
+  readonly #buffer = new PartBuffer();
   #size: number;
-  #inFlight = new Set<Promise<void>>();
-  #failure: Error | undefined;
+  readonly #sends = new PartSends();
   /** Bytes stored at the key that must be read back before new bytes (tail or plain object). */
   #unloaded: { length: number; pending: boolean } | undefined;
   #loading: Promise<void> | undefined;
@@ -141,25 +141,15 @@ export class S3Writer extends BaseFileWriter {
 
   /** Adds bytes; cuts and sends full parts, waiting while too many are in flight. */
   async #take(chunk: Buffer): Promise<void> {
-    if (this.#failure) throw this.#failure;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
-    while (this.#buffered >= this.#plan.partSize) {
-      await this.#sendFull(this.#cut(this.#plan.partSize));
-      while (this.#inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.#inFlight);
-      if (this.#failure) throw this.#failure;
+    this.#sends.check();
+    this.#buffer.push(chunk);
+    while (this.#buffer.length >= this.#plan.partSize) {
+      await this.#sendFull(this.#buffer.cut(this.#plan.partSize));
+      await this.#sends.below(MAX_IN_FLIGHT);
       if (this.#open && this.#open.etags.length === this.#plan.segmentParts) await this.#checkpoint();
     }
   }
 
-  #cut(length: number): Buffer {
-    const all = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#buffered);
-    const part = all.subarray(0, length);
-    const rest = all.subarray(length);
-    this.#chunks = rest.length > 0 ? [Buffer.from(rest)] : [];
-    this.#buffered = rest.length;
-    return part;
-  }
 
   async #create(key: string): Promise<string> {
     const { client, options } = this.#t;
@@ -186,22 +176,14 @@ export class S3Writer extends BaseFileWriter {
     const { client, options } = this.#t;
     const slot = etags.length;
     etags.push('');
-    const sending: Promise<void> = client
-      .send(new UploadPartCommand({ Bucket: options.bucket, Key: key, UploadId: uploadId, PartNumber: slot + 1, Body: part, ContentLength: part.length }))
-      .then((out) => {
-        if (!out.ETag) throw new Error(`part ${slot + 1} has no ETag`);
-        etags[slot] = out.ETag;
-      })
-      .catch((err: unknown) => {
-        this.#failure ??= err instanceof Error ? err : new Error(String(err));
-      })
-      .finally(() => this.#inFlight.delete(sending));
-    this.#inFlight.add(sending);
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.race(this.#inFlight);
-    if (this.#failure) throw this.#failure;
+    this.#sends.add(
+      client
+        .send(new UploadPartCommand({ Bucket: options.bucket, Key: key, UploadId: uploadId, PartNumber: slot + 1, Body: part, ContentLength: part.length }))
+        .then((out) => {
+          if (!out.ETag) throw new Error(`part ${slot + 1} has no ETag`);
+          etags[slot] = out.ETag;
+        }),
+    );
   }
 
   async #complete(key: string, uploadId: string, etags: readonly string[]): Promise<void> {
@@ -219,7 +201,7 @@ export class S3Writer extends BaseFileWriter {
   async #completeOpen(): Promise<void> {
     const open = this.#open;
     if (!open) return;
-    await this.#drain();
+    await this.#sends.drain();
     await this.#complete(segmentKey(this.#key, this.#segmentId, open.n), open.uploadId, open.etags);
     this.#open = undefined;
   }
@@ -241,7 +223,7 @@ export class S3Writer extends BaseFileWriter {
 
   override _final(callback: (error?: Error | null) => void): void {
     const nothingNew = this.#unloaded !== undefined && this.#replaces === undefined && !this.commitRequested;
-    (nothingNew ? Promise.resolve() : this.#load().then(() => this.#drain()).then(() => (this.commitRequested ? this.#finish() : this.#checkpoint())))
+    (nothingNew ? Promise.resolve() : this.#load().then(() => this.#sends.drain()).then(() => (this.commitRequested ? this.#finish() : this.#checkpoint())))
       .then(() => callback(), callback);
   }
 
@@ -251,7 +233,7 @@ export class S3Writer extends BaseFileWriter {
       return;
     }
     // Cut off mid-stream: keep what reached storage, so the client can resume where status says.
-    this.#drain()
+    this.#sends.drain()
       .then(() => this.#checkpoint())
       .then(
         () => callback(error),
@@ -263,8 +245,8 @@ export class S3Writer extends BaseFileWriter {
   async #checkpoint(): Promise<void> {
     const { client, options } = this.#t;
     if (this.#open && this.#open.etags.length === this.#plan.segmentParts) await this.#completeOpen();
-    while (this.#inFlight.size > 0) await this.#drain(); // every listed part sent and its ETag known
-    const tail = Buffer.concat(this.#chunks, this.#buffered);
+    await this.#sends.drain(); // every listed part sent and its ETag known
+    const tail = this.#buffer.peek();
     const uploadId = this.#uploadId;
     const etags = [...this.#head, ...(this.#open?.etags ?? [])];
     const body = uploadId === undefined ? tail : Buffer.concat([tail, encodeEtags(etags)]);
@@ -302,20 +284,20 @@ export class S3Writer extends BaseFileWriter {
     if (this.#uploadId === undefined) {
       await this.#checkpoint();
     } else if (this.#parts <= this.#plan.segmentParts) {
-      if (this.#buffered > 0) this.#dispatch(this.#key, this.#uploadId, this.#head, this.#cut(this.#buffered));
-      await this.#drain();
+      if (this.#buffer.length > 0) this.#dispatch(this.#key, this.#uploadId, this.#head, this.#buffer.cut(this.#buffer.length));
+      await this.#sends.drain();
       await this.#complete(this.#key, this.#uploadId, this.#head);
       await this.#releaseReplaced();
     } else if (!this.#sealed) {
-      if (this.#buffered > 0 && this.#open) {
-        this.#dispatch(segmentKey(this.#key, this.#segmentId, this.#open.n), this.#open.uploadId, this.#open.etags, this.#cut(this.#buffered));
-      } else if (this.#buffered > 0) {
-        const tail = this.#cut(this.#buffered);
+      if (this.#buffer.length > 0 && this.#open) {
+        this.#dispatch(segmentKey(this.#key, this.#segmentId, this.#open.n), this.#open.uploadId, this.#open.etags, this.#buffer.cut(this.#buffer.length));
+      } else if (this.#buffer.length > 0) {
+        const tail = this.#buffer.cut(this.#buffer.length);
         const key = segmentKey(this.#key, this.#segmentId, this.#parts / this.#plan.segmentParts);
         await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: tail, ContentLength: tail.length, ...writeOptions(options) }));
       }
       await this.#completeOpen();
-      await this.#drain();
+      await this.#sends.drain();
       await this.#seal();
     }
     if (this.#sealed && this.#uploadId !== undefined) {
@@ -353,7 +335,7 @@ export class S3Writer extends BaseFileWriter {
   }
 
   protected async discard(): Promise<void> {
-    await this.#drain().catch(() => {});
+    await this.#sends.drain().catch(() => {});
     const { client, options } = this.#t;
     if (this.#uploadId !== undefined) await abortUpload(this.#t, this.#key, this.#uploadId);
     if (this.#open) await abortUpload(this.#t, segmentKey(this.#key, this.#segmentId, this.#open.n), this.#open.uploadId);
