@@ -52,6 +52,11 @@ export interface UploadBody {
   readonly range?: ByteRange | undefined;
   /** From `Content-Length`, when the client sent one. */
   readonly contentLength?: number | undefined;
+  /**
+   * The stream's chunks belong to nobody else (a request body), so storage may take their memory
+   * (see WriterOptions.handOverChunks). Not for a stream whose chunks also go elsewhere.
+   */
+  readonly chunksHandedOver?: boolean;
 }
 
 export interface UploadStatus {

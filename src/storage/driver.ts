@@ -31,6 +31,13 @@ export interface ReaderOptions extends CallOptions {
 export interface WriterOptions extends CallOptions {
   /** Continue the file where it ends instead of starting it anew. */
   readonly append?: boolean;
+  /**
+   * The caller hands over every chunk it writes and never reads or reuses one afterwards, so the
+   * driver may take a chunk's memory instead of copying it: the filesystem driver moves such a
+   * chunk to its write thread, which leaves the caller's Buffer empty. Only for a stream whose
+   * chunks nobody else holds (a request body; not a stream teed to a client).
+   */
+  readonly handOverChunks?: boolean;
 }
 
 /**

@@ -24,7 +24,7 @@ function uploadBody(ctx: HttpContext): UploadBody {
       message: 'Content-Range must be <start>-<end> with start <= end',
     });
   }
-  return { stream: ctx.req, range, contentLength: contentLength(ctx) };
+  return { stream: ctx.req, range, contentLength: contentLength(ctx), chunksHandedOver: true };
 }
 
 /** `Range: 0-<last byte>` as distribution writes it (`0-0` for an empty upload). */

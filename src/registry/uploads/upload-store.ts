@@ -128,7 +128,7 @@ export class UploadStore {
     }
     const hash: Hash | undefined = this.hashers.take(id, size) ?? (size === 0 ? newHash('sha256') : undefined);
     const meter = new ByteMeter(expected, hash);
-    const writer = await this.driver.writer(paths.uploadData(name, id), { append: true, signal: ctx.signal });
+    const writer = await this.driver.writer(paths.uploadData(name, id), { append: true, signal: ctx.signal, handOverChunks: body.chunksHandedOver === true });
     // On failure the hash may have seen bytes the writer did not store: it is not put back, and
     // the commit re-hashes what storage holds.
     await pipeline(body.stream, meter, writer, ctx.signal ? { signal: ctx.signal } : {}).catch(async (err: unknown) => {

@@ -245,7 +245,7 @@ export class FilesystemDriver implements StorageDriver {
         throw err;
       }
     }
-    const writer = new FilesystemWriter(this.name, path, full, fh, size);
+    const writer = new FilesystemWriter(this.name, path, full, fh, size, options?.handOverChunks === true);
     if (options?.signal) addAbortSignal(options.signal, writer);
     return writer;
   }

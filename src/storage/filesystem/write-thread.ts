@@ -1,0 +1,118 @@
+/**
+ * The filesystem driver's write thread: one worker thread per process that makes the writev(2)
+ * calls of every FilesystemWriter, so that an upload's bytes go to the page cache while the main
+ * thread reads the next ones off the socket and hashes them.
+ *
+ * Measured on this project's 2-core machine (docs/benchmarks.md, "Fourth pass"): writes through
+ * libuv's thread pool ping-pong with the main thread, each side waiting for the other about half
+ * the time; one thread that does nothing but write, fed batches of 256 KiB, does not.
+ *
+ * The chunks' memory moves to the thread and back (a transfer, not a copy) when the caller hands
+ * the chunks over (`WriterOptions.handOverChunks`) and each is the whole of its ArrayBuffer, as a
+ * request body's are; other chunks are copied first, since their owner may still use them. The
+ * thread collects its garbage itself (see write-thread-worker.ts). (Copying every chunk into
+ * reused slabs instead cost 1.4-2.4 s of CPU per 512 MiB upload against 0.8-1.2 s.)
+ *
+ * The thread starts on first use, keeps the process alive only while writes are in flight, and is
+ * started again if it ever dies (every request then in flight fails with the reason).
+ */
+import { Worker } from 'node:worker_threads';
+
+export interface WriteRequest {
+  readonly id: number;
+  readonly fd: number;
+  readonly chunks: ArrayBuffer[];
+}
+
+export type WriteReply =
+  | { readonly id: number; readonly written: number }
+  | { readonly id: number; readonly error: { readonly message: string; readonly code?: string } };
+
+interface Pending {
+  resolve(written: number): void;
+  reject(err: Error): void;
+}
+
+/** The heap of a thread that only writes stays small (the bytes it writes live outside it). */
+const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 };
+
+/** The chunk's own memory, when it can be moved: the chunk is the whole of a plain ArrayBuffer. */
+function movable(chunk: Buffer): ArrayBuffer | undefined {
+  const memory = chunk.buffer;
+  return memory instanceof ArrayBuffer && chunk.byteOffset === 0 && chunk.byteLength === memory.byteLength ? memory : undefined;
+}
+
+/** A copy of the chunk's bytes in an ArrayBuffer of their own. */
+function copied(chunk: Buffer): ArrayBuffer {
+  const copy = new ArrayBuffer(chunk.byteLength);
+  new Uint8Array(copy).set(chunk);
+  return copy;
+}
+
+export class WriteThread {
+  #worker: Worker | undefined;
+  #nextId = 0;
+  readonly #pending = new Map<number, Pending>();
+
+  constructor(private readonly script: URL = new URL('./write-thread-worker.js', import.meta.url)) {}
+
+  /**
+   * Appends `chunks` to the file open as `fd` (opened with O_APPEND) and resolves with the bytes
+   * written, which is all of them: a short write is continued. With `handOver`, a chunk that is
+   * the whole of its memory moves to the thread and is empty afterwards.
+   */
+  write(fd: number, chunks: readonly Buffer[], handOver: boolean): Promise<number> {
+    const memory: ArrayBuffer[] = [];
+    for (const chunk of chunks) {
+      if (chunk.byteLength > 0) memory.push((handOver ? movable(chunk) : undefined) ?? copied(chunk));
+    }
+    if (memory.length === 0) return Promise.resolve(0);
+    const worker = this.#start();
+    const id = this.#nextId++;
+    return new Promise<number>((resolve, reject) => {
+      if (this.#pending.size === 0) worker.ref(); // the process waits for its writes
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ id, fd, chunks: memory } satisfies WriteRequest, memory);
+    });
+  }
+
+  /** Stops the thread (tests); requests in flight fail. A later write starts a new one. */
+  async stop(): Promise<void> {
+    const worker = this.#worker;
+    if (worker) await worker.terminate();
+  }
+
+  #start(): Worker {
+    if (this.#worker) return this.#worker;
+    // No flags from the process (`--input-type`, loaders, `--cpu-prof`): the thread only writes.
+    const worker = new Worker(this.script, { resourceLimits: RESOURCE_LIMITS, execArgv: [] });
+    worker.unref();
+    worker.on('message', (reply: WriteReply) => this.#settle(reply));
+    const fail = (reason: string): void => {
+      if (this.#worker !== worker) return;
+      this.#worker = undefined;
+      const pending = [...this.#pending.values()];
+      this.#pending.clear();
+      for (const p of pending) p.reject(new Error(`the filesystem write thread stopped: ${reason}`));
+    };
+    worker.on('error', (err) => fail(err.message));
+    worker.on('exit', (code) => fail(`exit code ${code}`));
+    this.#worker = worker;
+    return worker;
+  }
+
+  #settle(reply: WriteReply): void {
+    const pending = this.#pending.get(reply.id);
+    if (!pending) return;
+    this.#pending.delete(reply.id);
+    if (this.#pending.size === 0) this.#worker?.unref();
+    if ('written' in reply) {
+      pending.resolve(reply.written);
+    } else {
+      pending.reject(Object.assign(new Error(reply.error.message), reply.error.code === undefined ? {} : { code: reply.error.code }));
+    }
+  }
+}
+
+/** The process's write thread. */
+export const writeThread = new WriteThread();

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import nodePath from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { after, before, describe, it } from 'node:test';
+import { FilesystemDriver } from '../../src/storage/filesystem/filesystem-driver.js';
+import { WriteThread } from '../../src/storage/filesystem/write-thread.js';
+
+/** A Buffer that is the whole of its own ArrayBuffer, as a request body's chunks are. */
+function owned(bytes: number): Buffer {
+  const b = Buffer.from(new ArrayBuffer(bytes));
+  b.set(randomBytes(bytes));
+  return b;
+}
+
+describe('the filesystem write thread', () => {
+  let dir: string;
+  const thread = new WriteThread();
+  before(async () => {
+    dir = await fs.mkdtemp(nodePath.join(os.tmpdir(), 'wharf-write-thread-'));
+  });
+  after(async () => {
+    await thread.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('appends every chunk in order, moving handed-over chunks and copying the others', async () => {
+    const file = nodePath.join(dir, 'a');
+    const fh = await fs.open(file, 'a');
+    const whole = [owned(100_000), owned(1)];
+    const slice = Buffer.from('a slice of the shared pool'); // byteOffset ≠ 0 or a larger pool
+    const expected = Buffer.concat([...whole, slice, Buffer.from('kept')]);
+    const kept = Buffer.from('kept');
+    assert.equal(await thread.write(fh.fd, [...whole, slice], true), expected.length - 4);
+    assert.equal(await thread.write(fh.fd, [kept], false), 4);
+    await fh.close();
+    assert.deepEqual(await fs.readFile(file), expected);
+    // Moved: the caller's views are empty. Copied: still the caller's.
+    assert.deepEqual(whole.map((b) => b.length), [0, 0]);
+    assert.equal(slice.toString(), 'a slice of the shared pool');
+    assert.equal(kept.toString(), 'kept');
+  });
+
+  it('never moves a chunk the caller did not hand over', async () => {
+    const file = nodePath.join(dir, 'b');
+    const fh = await fs.open(file, 'a');
+    const chunk = owned(65_536);
+    const copy = Buffer.from(chunk);
+    await thread.write(fh.fd, [chunk], false);
+    await fh.close();
+    assert.deepEqual(chunk, copy);
+    assert.deepEqual(await fs.readFile(file), copy);
+  });
+
+  it('fails a write with the errno of write(2)', async () => {
+    const file = nodePath.join(dir, 'c');
+    await fs.writeFile(file, '');
+    const fh = await fs.open(file, 'r');
+    await assert.rejects(thread.write(fh.fd, [Buffer.from('x')], false), (err: NodeJS.ErrnoException) => err.code === 'EBADF');
+    await fh.close();
+  });
+
+  it('starts again after the thread stopped', async () => {
+    await thread.stop();
+    const file = nodePath.join(dir, 'd');
+    const fh = await fs.open(file, 'a');
+    assert.equal(await thread.write(fh.fd, [Buffer.from('again')], false), 5);
+    await fh.close();
+    assert.equal(await fs.readFile(file, 'utf8'), 'again');
+  });
+
+  it('keeps a process alive while it writes, and not after', () => {
+    // A script whose last act is a write: it must finish the write, then exit on its own.
+    const module = new URL('../../src/storage/filesystem/write-thread.js', import.meta.url).href;
+    const file = nodePath.join(dir, 'e');
+    const script = `
+      import fs from 'node:fs';
+      import { writeThread } from ${JSON.stringify(module)};
+      const fd = fs.openSync(${JSON.stringify(file)}, 'a');
+      writeThread.write(fd, [Buffer.alloc(4 << 20, 7)], false).then((n) => console.log('wrote', n));`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout.trim(), `wrote ${4 << 20}`);
+  });
+});
+
+describe('FilesystemWriter and the write thread', () => {
+  let root: string;
+  let driver: FilesystemDriver;
+  before(async () => {
+    root = await fs.mkdtemp(nodePath.join(os.tmpdir(), 'wharf-fs-writer-'));
+    driver = await FilesystemDriver.open({ rootDirectory: root });
+  });
+  after(() => fs.rm(root, { recursive: true, force: true }));
+
+  it('stores a body handed over chunk by chunk, batches and all, and empties the chunks', async () => {
+    const chunks = Array.from({ length: 40 }, (_, i) => owned(i === 39 ? 12_345 : 65_536));
+    const expected = Buffer.concat(chunks);
+    const writer = await driver.writer('/handed/over', { handOverChunks: true });
+    await pipeline(Readable.from(chunks), writer);
+    await writer.commit();
+    assert.equal(writer.size, expected.length);
+    assert.deepEqual(await driver.getContent('/handed/over'), expected);
+    assert.ok(chunks.every((c) => c.length === 0), 'handed-over chunks moved to the thread');
+  });
+
+  it('leaves the chunks of a caller that did not hand them over as they were', async () => {
+    const chunks = Array.from({ length: 8 }, () => owned(65_536));
+    const copies = chunks.map((c) => Buffer.from(c));
+    const writer = await driver.writer('/not/handed');
+    await pipeline(Readable.from(chunks), writer);
+    await writer.commit();
+    assert.deepEqual(chunks, copies);
+    assert.deepEqual(await driver.getContent('/not/handed'), Buffer.concat(copies));
+  });
+
+  it('stores what it took before being destroyed, so the upload resumes at the stored size', async () => {
+    const writer = await driver.writer('/cut/data', { handOverChunks: true });
+    writer.write(owned(100_000)); // less than a batch: still gathering when the body is cut
+    writer.write(owned(300_000)); // a full batch: with the thread when the body is cut
+    await new Promise((resolve) => setImmediate(resolve));
+    const closed = new Promise((resolve) => writer.once('close', resolve));
+    writer.destroy(new Error('client went away'));
+    writer.on('error', () => {});
+    await closed;
+    assert.equal((await driver.stat('/cut/data')).size, 400_000);
+    const resumed = await driver.writer('/cut/data', { append: true });
+    assert.equal(resumed.size, 400_000);
+    await resumed.cancel();
+  });
+});
