@@ -2,6 +2,7 @@
  * `npm run bench [-- options]`: Wharf side by side with distribution's registry. See
  * docs/benchmarks.md for the method; `--help` for the options.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -77,6 +78,8 @@ async function main(): Promise<void> {
       const order = run % 2 === 1 ? servers : [...servers].reverse();
       for (const kind of order) {
         log(`run ${run}/${runs}: ${kind}`);
+        // The previous server's gigabytes still being written back would slow this one's disk.
+        spawnSync('sync');
         const server = await startServer(kind, kind === 'wharf' && profileDir !== undefined ? { profileDir } : {});
         storage.push(server.dir);
         try {

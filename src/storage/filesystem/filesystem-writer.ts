@@ -13,9 +13,9 @@ import { writeThread } from './write-thread.js';
  * each way per batch instead of per 64 KiB socket read. Per open writer, at most one batch is
  * gathering and one is with the thread.
  */
-const BATCH_BYTES = 256 * 1024;
+const BATCH_BYTES = 128 * 1024;
 /** Per open writer: what the stream queues while a batch is with the write thread. */
-const WRITE_HIGH_WATER_MARK = 256 * 1024;
+const WRITE_HIGH_WATER_MARK = 128 * 1024;
 
 /**
  * Bytes written after which the writer starts an fdatasync in the background while it goes on
