@@ -11,7 +11,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-export type Collect = (options: { type: 'minor'; execution: 'async' | 'sync' }) => void;
+export type Collect = (options: { type: 'minor' | 'major'; execution: 'async' | 'sync' }) => void;
 
 export interface GarbageReliefOptions {
   /** How often external memory is checked. */

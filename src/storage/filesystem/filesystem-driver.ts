@@ -7,7 +7,7 @@
  *   the registry layout. Where the rename crosses filesystems (EXDEV: a subdirectory mounted
  *   separately) the temp file is made in the target's own directory instead.
  * - Writers append with O_APPEND through the process's write thread (write-thread.ts) in batches
- *   of 256 KiB, fdatasync in the background as they go, and once more on commit.
+ *   of 128 KiB, fdatasync in the background as they go, and once more on commit.
  * - Nothing outside the root is touched: every path is checked against the root after resolving.
  */
 import { createReadStream } from 'node:fs';

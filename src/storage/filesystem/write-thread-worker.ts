@@ -26,7 +26,7 @@ let sinceCollect = 0;
 function collectGarbage(): void {
   if (collect === undefined) return;
   const type = v8.getHeapStatistics().external_memory > MAX_EXTERNAL_BYTES ? 'major' : 'minor';
-  (collect as (options: { type: 'minor' | 'major'; execution: 'sync' }) => void)({ type, execution: 'sync' });
+  collect({ type, execution: 'sync' });
 }
 
 /** Writes every byte, going on after a short write; returns the bytes written. */

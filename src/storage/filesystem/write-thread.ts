@@ -5,7 +5,7 @@
  *
  * Measured on this project's 2-core machine (docs/benchmarks.md, "Fourth pass"): writes through
  * libuv's thread pool ping-pong with the main thread, each side waiting for the other about half
- * the time; one thread that does nothing but write, fed batches of 256 KiB, does not.
+ * the time; one thread that does nothing but write, fed batches of 128 KiB, does not.
  *
  * The chunks' memory moves to the thread and back (a transfer, not a copy) when the caller hands
  * the chunks over (`WriterOptions.handOverChunks`) and each is the whole of its ArrayBuffer, as a
