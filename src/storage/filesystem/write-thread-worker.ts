@@ -18,8 +18,8 @@ import type { WriteReply, WriteRequest } from './write-thread.js';
  * scavenges has piled up past MAX_EXTERNAL_BYTES. Sending the memory back to the main thread
  * instead cost it 0.4-0.6 s more CPU per 512 MiB upload and 13 MiB more peak RSS.
  */
-const COLLECT_EVERY_BYTES = 2 * 1024 * 1024;
-const MAX_EXTERNAL_BYTES = 8 * 1024 * 1024;
+const COLLECT_EVERY_BYTES = 1024 * 1024;
+const MAX_EXTERNAL_BYTES = 6 * 1024 * 1024;
 const collect = v8Collector();
 let sinceCollect = 0;
 

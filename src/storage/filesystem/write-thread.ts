@@ -34,7 +34,7 @@ interface Pending {
 }
 
 /** The heap of a thread that only writes stays small (the bytes it writes live outside it). */
-const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 };
+const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8, stackSizeMb: 1 };
 
 /** The chunk's own memory, when it can be moved: the chunk is the whole of a plain ArrayBuffer. */
 function movable(chunk: Buffer): ArrayBuffer | undefined {
