@@ -45,6 +45,16 @@ describe('the filesystem write thread', () => {
     assert.equal(kept.toString(), 'kept');
   });
 
+  it('moves a chunk written twice in one batch once, and writes it twice', async () => {
+    const file = nodePath.join(dir, 'twice');
+    const fh = await fs.open(file, 'a');
+    const chunk = owned(1000);
+    const expected = Buffer.concat([chunk, chunk]);
+    assert.equal(await thread.write(fh.fd, [chunk, chunk], true), 2000);
+    await fh.close();
+    assert.deepEqual(await fs.readFile(file), expected);
+  });
+
   it('never moves a chunk the caller did not hand over', async () => {
     const file = nodePath.join(dir, 'b');
     const fh = await fs.open(file, 'a');
