@@ -1,10 +1,12 @@
 /**
  * Starts the two registries under test on a free loopback port with fresh filesystem storage in a
- * temp dir: Wharf (`node dist/src/main.js serve`, REGISTRY_* overrides) and, when `docker-registry`
- * is on PATH, distribution's registry with a generated config.yml.
+ * temp dir: Wharf (`node dist/src/main.js serve` with the settings of its first line, REGISTRY_*
+ * overrides) and, when `docker-registry` is on PATH, distribution's registry with a generated
+ * config.yml.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { distributionConfig } from '../test/helpers/distribution.js';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,33 @@ import http from 'node:http';
 export type ServerKind = 'wharf' | 'distribution';
 
 export const WHARF_MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+
+/** How a script's `#!/usr/bin/env -S NAME=value... node flags...` line starts it. */
+export interface LaunchLine {
+  readonly env: Record<string, string>;
+  readonly nodeArgs: string[];
+}
+
+/**
+ * Reads the launch settings from the entry point's first line, so the bench runs Wharf exactly as
+ * the `wharf` bin and `npm start` do (see src/main.ts); `${NAME}` takes `NAME` from `env`, as
+ * env(1) -S does.
+ */
+export function launchLine(script: string, env: NodeJS.ProcessEnv = process.env): LaunchLine {
+  const first = readFileSync(script, 'utf8').split('\n', 1)[0] ?? '';
+  const match = /^#!\/usr\/bin\/env -S (.*)$/.exec(first);
+  if (!match) throw new Error(`${script} does not start with #!/usr/bin/env -S`);
+  const words = match[1]!.trim().split(/\s+/);
+  const node = words.indexOf('node');
+  if (node < 0) throw new Error(`${script}'s first line does not run node`);
+  const assignments: Record<string, string> = {};
+  for (const word of words.slice(0, node)) {
+    const eq = word.indexOf('=');
+    if (eq <= 0) throw new Error(`${script}'s first line has ${word} before node`);
+    assignments[word.slice(0, eq)] = word.slice(eq + 1).replace(/\$\{(\w+)\}/g, (_, name: string) => env[name] ?? '');
+  }
+  return { env: assignments, nodeArgs: words.slice(node + 1) };
+}
 
 export interface RunningServer {
   readonly kind: ServerKind;
@@ -74,11 +103,13 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
   if (kind === 'wharf') {
     // Run Wharf as `npm start` and the `wharf` bin do (see src/main.ts).
     // BENCH_WHARF_NODE_ARGS: extra node flags for experiments (later flags win: `--max-semi-space-size=8`).
+    const launch = launchLine(WHARF_MAIN);
     const extra = (process.env.BENCH_WHARF_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
-    const nodeArgs = ['--max-semi-space-size=4', '--heap-growing-percent=30', ...extra, ...(options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`])];
+    const nodeArgs = [...launch.nodeArgs, ...extra, ...(options.profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`])];
     child = spawn(process.execPath, [...nodeArgs, WHARF_MAIN, 'serve'], {
       env: {
         ...process.env,
+        ...launch.env,
         REGISTRY_HTTP_ADDR: addr,
         REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: root,
         REGISTRY_STORAGE_DELETE_ENABLED: 'true',
