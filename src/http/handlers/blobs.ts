@@ -1,10 +1,10 @@
 /** Blob GET/HEAD (with ranges, ETags and redirects) and DELETE. */
-import { pipeline } from 'node:stream/promises';
 import { parseDigest } from '../../registry/digest.js';
 import { RegistryError } from '../../registry/errors.js';
 import { repositoryName } from '../context.js';
 import { parseRange } from '../ranges.js';
 import { etagMatches } from '../conditional.js';
+import { sendBody } from '../send-body.js';
 import { sendEmpty, type HandlerDeps, type Handlers } from './deps.js';
 
 export function blobHandlers({ registry, limits }: HandlerDeps): Handlers {
@@ -52,7 +52,7 @@ export function blobHandlers({ registry, limits }: HandlerDeps): Handlers {
         return;
       }
       const stream = await blob.open(range.kind === 'satisfiable' ? { offset: range.offset, length: range.length } : undefined, ctx);
-      await pipeline(stream, res, { signal: ctx.signal });
+      await sendBody(stream, res, ctx.signal);
     },
 
     deleteBlob: async (ctx) => {

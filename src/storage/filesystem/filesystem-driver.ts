@@ -10,7 +10,6 @@
  *   of 128 KiB, fdatasync in the background as they go, and once more on commit.
  * - Nothing outside the root is touched: every path is checked against the root after resolving.
  */
-import { createReadStream } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -29,6 +28,7 @@ import {
   type WriterOptions,
 } from '../driver.js';
 import { byteOrder, errnoCode, isValidComponent } from '../base.js';
+import { FileReader } from './file-reader.js';
 import { FilesystemWriter } from './filesystem-writer.js';
 
 /** The staging directory below the root for putContent's temp files. */
@@ -38,7 +38,6 @@ export const STAGING_MAX_AGE_MS = 60 * 60 * 1000;
 /** distribution's default `rootdirectory`. */
 export const DEFAULT_ROOT_DIRECTORY = '/var/lib/registry';
 
-const READ_HIGH_WATER_MARK = 1024 * 1024;
 /** Fallback temp files in a target's own directory: `.<basename>.tmp-<hex>`; never listed. */
 const LOCAL_TEMP_RE = /^\..+\.tmp-[0-9a-f]{16}$/;
 const RETRIES = 5;
@@ -216,14 +215,7 @@ export class FilesystemDriver implements StorageDriver {
       const empty = Readable.from([], { objectMode: false });
       return options?.signal ? addAbortSignal(options.signal, empty) : empty;
     }
-    return createReadStream('', {
-      fd: fh,
-      start: offset,
-      end: end - 1,
-      highWaterMark: READ_HIGH_WATER_MARK,
-      autoClose: true,
-      ...(options?.signal ? { signal: options.signal } : {}),
-    });
+    return new FileReader(fh, offset, end, options?.signal);
   }
 
   async writer(path: string, options?: WriterOptions): Promise<FileWriter> {

@@ -1,0 +1,81 @@
+/**
+ * The filesystem reader (file-reader.ts): byte ranges, a file cut short under it, its descriptor
+ * closed on destroy, and its pooled buffers reused only once recycled.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FileReader } from '../../src/storage/filesystem/file-reader.js';
+import { RECYCLE } from '../../src/runtime/buffer-recycling.js';
+
+const MiB = 1024 * 1024;
+
+describe('filesystem file reader', () => {
+  let dir: string;
+  let file: string;
+  let content: Buffer;
+
+  before(async () => {
+    dir = await fs.mkdtemp(join(tmpdir(), 'wharf-reader-'));
+    file = join(dir, 'data');
+    content = randomBytes(3 * MiB + 12345);
+    await fs.writeFile(file, content);
+  });
+  after(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  async function readAll(reader: FileReader, recycle: boolean): Promise<Buffer[]> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of reader) {
+      chunks.push(Buffer.from(chunk as Buffer)); // a copy: the chunk itself may be recycled
+      if (recycle) reader[RECYCLE](chunk as Buffer);
+    }
+    return chunks;
+  }
+
+  it('streams exactly the range it was given, in reads of at most 1 MiB, and closes the file', async () => {
+    const fh = await fs.open(file);
+    const chunks = await readAll(new FileReader(fh, 1000, 2 * MiB + 7000, undefined), true);
+    assert.ok(Buffer.concat(chunks).equals(content.subarray(1000, 2 * MiB + 7000)));
+    assert.ok(chunks.every((c) => c.length <= MiB));
+    assert.equal(fh.fd, -1, 'the descriptor was closed at the end');
+  });
+
+  it('ends at the end of a file that was cut short after it was opened', async () => {
+    const short = join(dir, 'short');
+    await fs.writeFile(short, content);
+    const fh = await fs.open(short);
+    await fs.truncate(short, MiB + 5);
+    const chunks = await readAll(new FileReader(fh, 0, content.length, undefined), true);
+    assert.ok(Buffer.concat(chunks).equals(content.subarray(0, MiB + 5)));
+  });
+
+  it('closes the file when destroyed mid-stream', async () => {
+    const fh = await fs.open(file);
+    const reader = new FileReader(fh, 0, content.length, undefined);
+    await new Promise<void>((resolve) => reader.once('data', () => resolve()));
+    reader.destroy();
+    await new Promise((resolve) => reader.once('close', resolve));
+    assert.equal(fh.fd, -1);
+  });
+
+  it('lends a buffer again only after it was recycled', async () => {
+    const kept: Buffer[] = [];
+    const first = new FileReader(await fs.open(file), 0, content.length, undefined);
+    for await (const chunk of first) kept.push(chunk as Buffer); // not recycled: still ours
+    const held = new Set(kept.map((c) => c.buffer));
+    const second = new FileReader(await fs.open(file), 0, content.length, undefined);
+    const seen: ArrayBufferLike[] = [];
+    for await (const chunk of second) {
+      seen.push((chunk as Buffer).buffer);
+      second[RECYCLE](chunk as Buffer);
+    }
+    assert.ok(seen.every((m) => !held.has(m)), 'no chunk still held was lent again');
+    assert.ok(Buffer.concat(kept).equals(content), 'the held chunks kept their bytes');
+    assert.ok(new Set(seen).size < seen.length, 'recycled buffers were lent again');
+  });
+});
