@@ -24,6 +24,7 @@ const collect = v8Collector();
 let sinceCollect = 0;
 
 function collectGarbage(): void {
+  sinceCollect = 0;
   if (collect === undefined) return;
   const type = v8.getHeapStatistics().external_memory > MAX_EXTERNAL_BYTES ? 'major' : 'minor';
   collect({ type, execution: 'sync' });
@@ -66,11 +67,19 @@ function handle(request: WriteRequest): WriteReply {
   }
 }
 
+let collectScheduled = false;
+
 parentPort?.on('message', (request: WriteRequest) => {
+  // The requests before this one are garbage now: collect here too, not only when the thread is
+  // idle, since with many writers at once and slow writes it may not be idle for a long time.
+  if (sinceCollect >= COLLECT_EVERY_BYTES) collectGarbage();
   sinceCollect += byteLength(request.chunks);
   parentPort?.postMessage(handle(request));
-  if (sinceCollect >= COLLECT_EVERY_BYTES) {
-    sinceCollect = 0;
-    setImmediate(collectGarbage); // once this request is garbage too
+  if (sinceCollect >= COLLECT_EVERY_BYTES && !collectScheduled) {
+    collectScheduled = true;
+    setImmediate(() => {
+      collectScheduled = false;
+      if (sinceCollect >= COLLECT_EVERY_BYTES) collectGarbage(); // the last request's, when no other follows
+    });
   }
 });
