@@ -39,6 +39,8 @@ export class FilesystemWriter extends BaseFileWriter {
   #batchBytes = 0;
   /** The batch with the write thread. */
   #sending: Promise<void> | undefined;
+  /** The descriptor's close after the stream ended, waiting for a background fdatasync. */
+  #closing: Promise<void> | undefined;
 
   constructor(
     driverName: string,
@@ -135,16 +137,28 @@ export class FilesystemWriter extends BaseFileWriter {
     if (!fh) return callback();
     const sync = this.commitRequested;
     (async () => {
-      try {
-        await this.#drain();
+      await this.#drain().catch(async (err: unknown) => {
         this.#fh = undefined;
+        await this.#earlySync;
+        await fh.close();
+        throw err;
+      });
+      this.#fh = undefined;
+      if (!sync && this.#earlySync !== undefined) {
+        // Nothing asks for durability yet (a PATCH): the stream ends now and the descriptor closes
+        // once the background fdatasync is done with it, instead of the response waiting for it.
+        // A commit later waits for it (durable()).
+        this.#closing = this.#earlySync.then(() => fh.close());
+        this.#closing.catch(() => {}); // seen by durable(), when a commit follows
+        return;
+      }
+      try {
         await this.#settleEarlySync();
         if (sync) {
           await fh.datasync();
           this.#synced = true;
         }
       } finally {
-        this.#fh = undefined;
         await fh.close();
       }
     })().then(() => callback(), (err: unknown) => callback(toError(err)));
@@ -166,6 +180,7 @@ export class FilesystemWriter extends BaseFileWriter {
   }
 
   protected async durable(): Promise<void> {
+    await this.#closing;
     if (this.#syncError) throw this.#syncError;
     if (this.#synced) return;
     // Ended before commit(): the fd is closed, so open the file again for its one fdatasync.
