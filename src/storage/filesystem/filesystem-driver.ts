@@ -8,6 +8,7 @@
  *   separately) the temp file is made in the target's own directory instead.
  * - Writers append with O_APPEND through the process's write thread (write-thread.ts) in batches
  *   of 128 KiB, fdatasync in the background as they go, and once more on commit.
+ * - Readers stream 1 MiB reads into buffers that the blob response gives back (file-reader.ts).
  * - Nothing outside the root is touched: every path is checked against the root after resolving.
  */
 import fs, { type FileHandle } from 'node:fs/promises';
