@@ -28,6 +28,8 @@ const filesystemParams = z.strictObject({
     .min(0)
     .transform((n) => Math.max(n, FILESYSTEM_MIN_THREADS))
     .prefault(FILESYSTEM_MAX_THREADS),
+  /** Wharf's own: large files past the page cache with O_DIRECT (filesystem-writer.ts). */
+  directio: z.boolean().default(true),
 });
 
 export type FilesystemParams = z.output<typeof filesystemParams>;

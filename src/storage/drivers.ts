@@ -23,7 +23,10 @@ const factories = new Map<string, DriverFactory>([
   [
     'filesystem',
     (parameters) =>
-      FilesystemDriver.open({ rootDirectory: stringParameter('filesystem', parameters, 'rootdirectory', DEFAULT_ROOT_DIRECTORY) }),
+      FilesystemDriver.open({
+        rootDirectory: stringParameter('filesystem', parameters, 'rootdirectory', DEFAULT_ROOT_DIRECTORY),
+        directIo: parameters.directio !== false,
+      }),
   ],
   ['inmemory', async () => new MemoryDriver()],
   // Object-store SDKs load only when their driver is configured (the AWS SDK alone is ~13 MiB of RSS).

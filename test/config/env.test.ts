@@ -79,9 +79,10 @@ test('REGISTRY_STORAGE selects the driver, replacing the driver section only', a
   const same = await load(`version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /from/file\n    maxthreads: 50\n`, {
     REGISTRY_STORAGE: 'filesystem',
     REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: '/from/env',
+    REGISTRY_STORAGE_FILESYSTEM_DIRECTIO: 'false',
   });
   assert.ok(same.config.storage.driver === 'filesystem');
-  assert.deepEqual(same.config.storage.filesystem, { rootdirectory: '/from/env', maxthreads: 100 });
+  assert.deepEqual(same.config.storage.filesystem, { rootdirectory: '/from/env', maxthreads: 100, directio: false });
   // from a bare driver name in the file, and on the embedded default
   const bare = await load('version: 0.1\nstorage: inmemory\n', { REGISTRY_STORAGE: 'filesystem' });
   assert.ok(bare.config.storage.driver === 'filesystem');

@@ -12,7 +12,7 @@ test('embedded default: ./data, :5000, info, JSON lines', async () => {
   assert.deepEqual(config.log, { level: 'info', formatter: 'json', fields: {}, accesslog: { disabled: false } });
   assert.equal(config.storage.driver, 'filesystem');
   assert.ok(config.storage.driver === 'filesystem');
-  assert.deepEqual(config.storage.filesystem, { rootdirectory: './data', maxthreads: 100 });
+  assert.deepEqual(config.storage.filesystem, { rootdirectory: './data', maxthreads: 100, directio: true });
   assert.equal(config.http.addr, ':5000');
   assert.equal(config.http.net, 'tcp');
   assert.equal(config.http.prefix, '/');
@@ -29,7 +29,7 @@ test('minimal file: distribution defaults everywhere', async () => {
     log: { level: 'info', formatter: 'json', fields: {}, accesslog: { disabled: false } },
     storage: {
       driver: 'filesystem',
-      filesystem: { rootdirectory: '/var/lib/registry', maxthreads: 100 },
+      filesystem: { rootdirectory: '/var/lib/registry', maxthreads: 100, directio: true },
       delete: { enabled: false },
       redirect: { disable: false },
       cache: { blobdescriptorsize: 10000 },
@@ -85,6 +85,7 @@ storage:
   filesystem:
     rootdirectory: /srv/registry
     maxthreads: 10
+    directio: false
   delete:
     enabled: true
   redirect:
@@ -199,7 +200,7 @@ test('full distribution-style file: every implemented key read, defaults filled'
     accesslog: { disabled: true },
   });
   assert.ok(config.storage.driver === 'filesystem');
-  assert.deepEqual(config.storage.filesystem, { rootdirectory: '/srv/registry', maxthreads: 25 }); // raised to distribution's minimum
+  assert.deepEqual(config.storage.filesystem, { rootdirectory: '/srv/registry', maxthreads: 25, directio: false }); // raised to distribution's minimum
   assert.equal(config.storage.delete.enabled, true);
   assert.equal(config.storage.redirect.disable, true);
   assert.deepEqual(config.storage.cache, { blobdescriptor: 'inmemory', blobdescriptorsize: 5000 });

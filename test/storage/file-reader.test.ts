@@ -1,9 +1,11 @@
 /**
  * The filesystem reader (file-reader.ts): byte ranges, a file cut short under it, its descriptor
- * closed on destroy, and its pooled buffers reused only once recycled.
+ * closed on destroy, its pooled buffers reused only once recycled, and the same on a descriptor
+ * open with O_DIRECT, which refuses reads that are not whole aligned blocks.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +63,21 @@ describe('filesystem file reader', () => {
     reader.destroy();
     await new Promise((resolve) => reader.once('close', resolve));
     assert.equal(fh.fd, -1);
+  });
+
+  it('streams any range of a file open with O_DIRECT, reading whole aligned blocks', async () => {
+    const direct = () => fs.open(file, fsConstants.O_RDONLY | fsConstants.O_DIRECT);
+    for (const [start, end] of [[0, content.length], [1000, 2 * MiB + 7000], [4096, 8192], [MiB - 1, MiB + 1], [content.length - 3, content.length]] as const) {
+      const fh = await direct();
+      const chunks = await readAll(new FileReader(fh, start, end, undefined, true), true);
+      assert.ok(Buffer.concat(chunks).equals(content.subarray(start, end)), `bytes ${start}-${end}`);
+      assert.ok(chunks.every((c) => c.length <= MiB));
+      assert.equal(fh.fd, -1, 'the descriptor was closed at the end');
+    }
+    // The reads the reader makes are the only ones such a descriptor takes:
+    const fh = await direct();
+    await assert.rejects(fh.read(Buffer.alloc(4096), 0, 4096, 1000), { code: 'EINVAL' });
+    await fh.close();
   });
 
   it('lends a buffer again only after it was recycled', async () => {

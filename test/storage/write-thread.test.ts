@@ -8,7 +8,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import { FilesystemDriver } from '../../src/storage/filesystem/filesystem-driver.js';
-import { WriteThread } from '../../src/storage/filesystem/write-thread.js';
+import { DIRECT_FROM_BYTES } from '../../src/storage/filesystem/filesystem-writer.js';
+import { WriteThread, writeThread } from '../../src/storage/filesystem/write-thread.js';
 
 /** A Buffer that is the whole of its own ArrayBuffer, as a request body's chunks are. */
 function owned(bytes: number): Buffer {
@@ -141,5 +142,65 @@ describe('FilesystemWriter and the write thread', () => {
     const resumed = await driver.writer('/cut/data', { append: true });
     assert.equal(resumed.size, 400_000);
     await resumed.cancel();
+  });
+
+  /** Counts the batches the process's write thread takes with O_DIRECT while `fn` runs. */
+  async function directBatches(fn: () => Promise<void>): Promise<number> {
+    const original = writeThread.writeDirect;
+    let batches = 0;
+    writeThread.writeDirect = function (this: WriteThread, ...args: Parameters<WriteThread['writeDirect']>) {
+      batches++;
+      return original.apply(this, args);
+    };
+    try {
+      await fn();
+    } finally {
+      writeThread.writeDirect = original;
+    }
+    return batches;
+  }
+
+  it('goes on with O_DIRECT past the threshold, mid-block, and a later writer continues the file', { timeout: 60_000 }, async () => {
+    const first = randomBytes(DIRECT_FROM_BYTES + 3 * 65_536 + 333);
+    const more = randomBytes(2 * 1024 * 1024 + 4097);
+    const written = await directBatches(async () => {
+      // Chunks of an odd size, so the switch comes at an offset that is not a whole block.
+      const writer = await driver.writer('/big/data', { handOverChunks: true });
+      const chunks = Array.from({ length: Math.ceil(first.length / 65_533) }, (_, i) => first.subarray(i * 65_533, (i + 1) * 65_533));
+      await pipeline(Readable.from(chunks), writer);
+      // A second request (a PATCH) continues it, with O_DIRECT from its first byte.
+      const resumed = await driver.writer('/big/data', { append: true });
+      assert.equal(resumed.size, first.length);
+      await pipeline(Readable.from([more.subarray(0, 1000), more.subarray(1000)]), resumed);
+      await resumed.commit();
+    });
+    assert.ok(written > 0, 'bytes past the threshold went with O_DIRECT');
+    const stored = await fs.readFile(nodePath.join(root, 'big/data'));
+    assert.equal(stored.length, first.length + more.length);
+    assert.ok(stored.equals(Buffer.concat([first, more])), 'every byte where it belongs');
+    const reader = await driver.reader('/big/data', { offset: 12_345 });
+    const read: Buffer[] = [];
+    for await (const chunk of reader) read.push(Buffer.from(chunk as Buffer));
+    assert.ok(Buffer.concat(read).equals(stored.subarray(12_345)), 'a large range reads back the same');
+    await driver.delete('/big');
+  });
+
+  it('writes through the page cache below the threshold, and above it where O_DIRECT is off', { timeout: 60_000 }, async () => {
+    const plain = await FilesystemDriver.open({ rootDirectory: nodePath.join(root, 'plain'), directIo: false });
+    const big = randomBytes(DIRECT_FROM_BYTES + 100_000);
+    const small = randomBytes(DIRECT_FROM_BYTES - 100_000);
+    const written = await directBatches(async () => {
+      const off = await plain.writer('/off');
+      await pipeline(Readable.from([big]), off);
+      await off.commit();
+      const below = await driver.writer('/below');
+      await pipeline(Readable.from([small]), below);
+      await below.commit();
+    });
+    assert.equal(written, 0);
+    assert.ok((await fs.readFile(nodePath.join(root, 'plain/off'))).equals(big));
+    assert.ok((await fs.readFile(nodePath.join(root, 'below'))).equals(small));
+    await fs.rm(nodePath.join(root, 'plain'), { recursive: true });
+    await driver.delete('/below');
   });
 });

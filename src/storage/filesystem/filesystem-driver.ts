@@ -7,10 +7,14 @@
  *   the registry layout. Where the rename crosses filesystems (EXDEV: a subdirectory mounted
  *   separately) the temp file is made in the target's own directory instead.
  * - Writers append with O_APPEND through the process's write thread (write-thread.ts) in batches
- *   of 128 KiB, fdatasync in the background as they go, and once more on commit.
- * - Readers stream 1 MiB reads into buffers that the blob response gives back (file-reader.ts).
+ *   of 128 KiB, fdatasync in the background as they go, and once more on commit. Past 64 MiB a
+ *   file's bytes go on with O_DIRECT (filesystem-writer.ts says why), where the filesystem takes it
+ *   and `directIo` is not off.
+ * - Readers stream 1 MiB reads into buffers that the blob response gives back (file-reader.ts);
+ *   a range of 64 MiB or more is read with O_DIRECT too.
  * - Nothing outside the root is touched: every path is checked against the root after resolving.
  */
+import { constants as fsConstants } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import nodePath from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -30,7 +34,7 @@ import {
 } from '../driver.js';
 import { byteOrder, errnoCode, isValidComponent } from '../base.js';
 import { FileReader } from './file-reader.js';
-import { FilesystemWriter } from './filesystem-writer.js';
+import { DIRECT_FROM_BYTES, FilesystemWriter } from './filesystem-writer.js';
 
 /** The staging directory below the root for putContent's temp files. */
 export const STAGING_DIRECTORY = '.wharf-staging';
@@ -45,6 +49,8 @@ const RETRIES = 5;
 
 export interface FilesystemDriverOptions {
   readonly rootDirectory: string;
+  /** Write (and read) blob data with O_DIRECT where the filesystem allows it; default true. */
+  readonly directIo?: boolean;
 }
 
 function randomSuffix(): string {
@@ -84,8 +90,11 @@ export class FilesystemDriver implements StorageDriver {
   readonly rootDirectory: string;
   readonly stagingDirectory: string;
   readonly #rootPrefix: string;
+  /** O_DIRECT is asked for: configured, and not yet refused by the filesystem. */
+  #direct: boolean;
 
-  private constructor(rootDirectory: string) {
+  private constructor(rootDirectory: string, directIo: boolean) {
+    this.#direct = directIo;
     this.rootDirectory = nodePath.resolve(rootDirectory);
     this.#rootPrefix = this.rootDirectory.endsWith(nodePath.sep) ? this.rootDirectory : this.rootDirectory + nodePath.sep;
     this.stagingDirectory = nodePath.join(this.rootDirectory, STAGING_DIRECTORY);
@@ -93,7 +102,7 @@ export class FilesystemDriver implements StorageDriver {
 
   /** Creates the root and staging directories and removes staging files older than an hour. */
   static async open(options: FilesystemDriverOptions): Promise<FilesystemDriver> {
-    const driver = new FilesystemDriver(options.rootDirectory);
+    const driver = new FilesystemDriver(options.rootDirectory, options.directIo ?? true);
     await fs.mkdir(driver.stagingDirectory, { recursive: true });
     await driver.cleanStaging();
     return driver;
@@ -208,7 +217,8 @@ export class FilesystemDriver implements StorageDriver {
 
   async reader(path: string, options?: ReaderOptions): Promise<Readable> {
     const offset = options?.offset ?? 0;
-    const { fh, size } = await this.#openFile(path, this.fullPath(path));
+    const full = this.fullPath(path);
+    const { fh, size } = await this.#openFile(path, full);
     const end = options?.length === undefined ? size : Math.min(size, offset + options.length);
     if (offset < 0 || offset > size || end <= offset) {
       await fh.close();
@@ -216,7 +226,10 @@ export class FilesystemDriver implements StorageDriver {
       const empty = Readable.from([], { objectMode: false });
       return options?.signal ? addAbortSignal(options.signal, empty) : empty;
     }
-    return new FileReader(fh, offset, end, options?.signal);
+    // A large range is read past the page cache too, as large files are written (filesystem-writer.ts).
+    const direct = end - offset >= DIRECT_FROM_BYTES ? await this.#openDirect(full, fsConstants.O_RDONLY).catch(() => undefined) : undefined;
+    if (direct) await fh.close();
+    return new FileReader(direct ?? fh, offset, end, options?.signal, direct !== undefined);
   }
 
   async writer(path: string, options?: WriterOptions): Promise<FileWriter> {
@@ -239,9 +252,25 @@ export class FilesystemDriver implements StorageDriver {
         throw err;
       }
     }
-    const writer = new FilesystemWriter(this.name, path, full, fh, size, options?.handOverChunks === true);
+    const openDirect = this.#direct ? () => this.#openDirect(full) : undefined;
+    const writer = new FilesystemWriter(this.name, path, full, fh, size, options?.handOverChunks === true, openDirect);
     if (options?.signal) addAbortSignal(options.signal, writer);
     return writer;
+  }
+
+  /**
+   * Another descriptor on the file `full` with O_DIRECT, where the filesystem takes it; undefined
+   * on one that refuses it (EINVAL), which the driver then stops asking.
+   */
+  async #openDirect(full: string, access = fsConstants.O_RDWR): Promise<FileHandle | undefined> {
+    if (!this.#direct) return undefined;
+    try {
+      return await fs.open(full, access | fsConstants.O_DIRECT);
+    } catch (err) {
+      if (errnoCode(err) !== 'EINVAL') throw err;
+      this.#direct = false;
+      return undefined;
+    }
   }
 
   async *list(path: string, _options?: CallOptions): AsyncIterable<string> {

@@ -1,14 +1,17 @@
 /**
- * The filesystem write thread's body (see write-thread.ts): writes the chunks of each request to
- * the descriptor it names, in the order the requests arrive, with blocking writev(2) calls, and
- * answers with the bytes written or the error. It only writes; opening, syncing and closing stay
- * with the FileHandle on the main thread.
+ * The filesystem write thread's body (see write-thread.ts): appends the chunks of each request to
+ * the descriptor it names with blocking writev(2) calls, or takes them into the staging of a file
+ * written with O_DIRECT (direct-staging.ts), and answers with the bytes taken or the error. One
+ * file's requests are handled in the order they came. It only writes; opening, syncing and
+ * closing stay with the FileHandles on the main thread.
  */
 import { writevSync } from 'node:fs';
 import v8 from 'node:v8';
 import { parentPort } from 'node:worker_threads';
+import { AlignedSlots } from '../../runtime/aligned-memory.js';
 import { v8Collector } from '../../runtime/garbage-relief.js';
-import type { WriteReply, WriteRequest } from './write-thread.js';
+import { DirectStaging, type DirectFile } from './direct-staging.js';
+import { DIRECT_STAGING_BYTES, type WriteReply, type WriteRequest } from './write-thread.js';
 
 /**
  * The chunks that moved here are this thread's garbage once written, and their memory is freed
@@ -21,12 +24,14 @@ import type { WriteReply, WriteRequest } from './write-thread.js';
 const COLLECT_EVERY_BYTES = 1024 * 1024;
 const MAX_EXTERNAL_BYTES = 6 * 1024 * 1024;
 const collect = v8Collector();
+const slots = new AlignedSlots(DIRECT_STAGING_BYTES);
 let sinceCollect = 0;
 
 function collectGarbage(): void {
   sinceCollect = 0;
   if (collect === undefined) return;
-  const type = v8.getHeapStatistics().external_memory > MAX_EXTERNAL_BYTES ? 'major' : 'minor';
+  const garbage = v8.getHeapStatistics().external_memory - slots.mappedBytes;
+  const type = garbage > MAX_EXTERNAL_BYTES ? 'major' : 'minor';
   collect({ type, execution: 'sync' });
 }
 
@@ -53,13 +58,42 @@ function writeAll(fd: number, buffers: Buffer[]): number {
   return total;
 }
 
+const directs = new Map<number, DirectStaging>();
+
+/** The staging of the direct `file`, made on its first request. */
+function staging(file: DirectFile): DirectStaging {
+  let known = directs.get(file.id);
+  if (!known) {
+    known = new DirectStaging(file, slots);
+    directs.set(file.id, known);
+  }
+  return known;
+}
+
+async function closeDirect(id: number): Promise<number> {
+  const known = directs.get(id);
+  directs.delete(id);
+  await known?.close();
+  return 0;
+}
+
 function byteLength(chunks: readonly ArrayBuffer[]): number {
   return chunks.reduce((n, c) => n + c.byteLength, 0);
 }
 
-function handle(request: WriteRequest): WriteReply {
+async function handle(request: WriteRequest): Promise<WriteReply> {
   try {
-    return { id: request.id, written: writeAll(request.fd, request.chunks.map((c) => Buffer.from(c))) };
+    switch (request.op) {
+      case 'append':
+        return { id: request.id, written: writeAll(request.fd, request.chunks.map((c) => Buffer.from(c))) };
+      case 'direct':
+        return { id: request.id, written: await staging(request.file).take(request.chunks) };
+      case 'flush':
+        await staging(request.file).flush();
+        return { id: request.id, written: 0 };
+      case 'close':
+        return { id: request.id, written: await closeDirect(request.file) };
+    }
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const error = { message: String(e.message ?? err), ...(e.code === undefined ? {} : { code: e.code }) };
@@ -67,14 +101,39 @@ function handle(request: WriteRequest): WriteReply {
   }
 }
 
+/** The file a request is about: one file's requests are handled in order, one at a time. */
+function fileOf(request: WriteRequest): string {
+  switch (request.op) {
+    case 'append':
+      return `fd ${request.fd}`;
+    case 'direct':
+    case 'flush':
+      return `direct ${request.file.id}`;
+    case 'close':
+      return `direct ${request.file}`;
+  }
+}
+
+/**
+ * Each file's requests in the order they came. Different files' go on side by side, so a direct
+ * file that waits for a disk write to free a slot holds up only its own stream.
+ */
+const inOrder = new Map<string, Promise<void>>();
 let collectScheduled = false;
 
 parentPort?.on('message', (request: WriteRequest) => {
   // The requests before this one are garbage now: collect here too, not only when the thread is
   // idle, since with many writers at once and slow writes it may not be idle for a long time.
   if (sinceCollect >= COLLECT_EVERY_BYTES) collectGarbage();
-  sinceCollect += byteLength(request.chunks);
-  parentPort?.postMessage(handle(request));
+  sinceCollect += request.op === 'append' || request.op === 'direct' ? byteLength(request.chunks) : 0;
+  const file = fileOf(request);
+  const turn = (inOrder.get(file) ?? Promise.resolve())
+    .then(() => handle(request))
+    .then((reply) => parentPort?.postMessage(reply));
+  inOrder.set(file, turn);
+  void turn.finally(() => {
+    if (inOrder.get(file) === turn) inOrder.delete(file);
+  });
   if (sinceCollect >= COLLECT_EVERY_BYTES && !collectScheduled) {
     collectScheduled = true;
     setImmediate(() => {
