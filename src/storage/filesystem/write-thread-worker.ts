@@ -81,11 +81,25 @@ function byteLength(chunks: readonly ArrayBuffer[]): number {
   return chunks.reduce((n, c) => n + c.byteLength, 0);
 }
 
-async function handle(request: WriteRequest): Promise<WriteReply> {
+function failure(id: number, err: unknown): WriteReply {
+  const e = err as NodeJS.ErrnoException;
+  return { id, error: { message: String(e.message ?? err), ...(e.code === undefined ? {} : { code: e.code }) } };
+}
+
+/** An append is written before the reply, synchronously, as it comes. */
+function append(request: Extract<WriteRequest, { op: 'append' }>): WriteReply {
+  try {
+    return { id: request.id, written: writeAll(request.fd, request.chunks.map((c) => Buffer.from(c))) };
+  } catch (err) {
+    return failure(request.id, err);
+  }
+}
+
+type DirectRequest = Exclude<WriteRequest, { op: 'append' }>;
+
+async function direct(request: DirectRequest): Promise<WriteReply> {
   try {
     switch (request.op) {
-      case 'append':
-        return { id: request.id, written: writeAll(request.fd, request.chunks.map((c) => Buffer.from(c))) };
       case 'direct':
         return { id: request.id, written: await staging(request.file).take(request.chunks) };
       case 'flush':
@@ -95,30 +109,25 @@ async function handle(request: WriteRequest): Promise<WriteReply> {
         return { id: request.id, written: await closeDirect(request.file) };
     }
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const error = { message: String(e.message ?? err), ...(e.code === undefined ? {} : { code: e.code }) };
-    return { id: request.id, error };
-  }
-}
-
-/** The file a request is about: one file's requests are handled in order, one at a time. */
-function fileOf(request: WriteRequest): string {
-  switch (request.op) {
-    case 'append':
-      return `fd ${request.fd}`;
-    case 'direct':
-    case 'flush':
-      return `direct ${request.file.id}`;
-    case 'close':
-      return `direct ${request.file}`;
+    return failure(request.id, err);
   }
 }
 
 /**
- * Each file's requests in the order they came. Different files' go on side by side, so a direct
- * file that waits for a disk write to free a slot holds up only its own stream.
+ * Each direct file's requests in the order they came, one at a time. Different files' go on side
+ * by side, so a file that waits for a disk write to free a slot holds up only its own stream.
  */
-const inOrder = new Map<string, Promise<void>>();
+const inOrder = new Map<number, Promise<void>>();
+
+function directInOrder(request: DirectRequest): void {
+  const file = request.op === 'close' ? request.file : request.file.id;
+  const turn = (inOrder.get(file) ?? Promise.resolve()).then(() => direct(request)).then((reply) => parentPort?.postMessage(reply));
+  inOrder.set(file, turn);
+  void turn.finally(() => {
+    if (inOrder.get(file) === turn) inOrder.delete(file);
+  });
+}
+
 let collectScheduled = false;
 
 parentPort?.on('message', (request: WriteRequest) => {
@@ -126,14 +135,8 @@ parentPort?.on('message', (request: WriteRequest) => {
   // idle, since with many writers at once and slow writes it may not be idle for a long time.
   if (sinceCollect >= COLLECT_EVERY_BYTES) collectGarbage();
   sinceCollect += request.op === 'append' || request.op === 'direct' ? byteLength(request.chunks) : 0;
-  const file = fileOf(request);
-  const turn = (inOrder.get(file) ?? Promise.resolve())
-    .then(() => handle(request))
-    .then((reply) => parentPort?.postMessage(reply));
-  inOrder.set(file, turn);
-  void turn.finally(() => {
-    if (inOrder.get(file) === turn) inOrder.delete(file);
-  });
+  if (request.op === 'append') parentPort?.postMessage(append(request));
+  else directInOrder(request);
   if (sinceCollect >= COLLECT_EVERY_BYTES && !collectScheduled) {
     collectScheduled = true;
     setImmediate(() => {

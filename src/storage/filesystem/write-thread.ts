@@ -20,7 +20,7 @@ import { Worker } from 'node:worker_threads';
 import type { DirectFile } from './direct-staging.js';
 
 /** The bytes of a direct file gather into staging slots of this size (see direct-staging.ts). */
-export const DIRECT_STAGING_BYTES = 512 * 1024;
+export const DIRECT_STAGING_BYTES = 256 * 1024;
 
 export type WriteRequest =
   | { readonly op: 'append'; readonly id: number; readonly fd: number; readonly chunks: ArrayBuffer[] }
