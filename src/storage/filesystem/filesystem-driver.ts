@@ -49,7 +49,7 @@ const RETRIES = 5;
 
 export interface FilesystemDriverOptions {
   readonly rootDirectory: string;
-  /** Write (and read) blob data with O_DIRECT where the filesystem allows it; default true. */
+  /** Large files (64 MiB and up) written and read with O_DIRECT where the filesystem allows it; default true. */
   readonly directIo?: boolean;
 }
 
