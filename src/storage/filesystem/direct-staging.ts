@@ -15,6 +15,7 @@
  */
 import { readSync, write } from 'node:fs';
 import { AlignedSlots, SLOT_ALIGNMENT } from '../../runtime/aligned-memory.js';
+import { toError } from '../base.js';
 
 /**
  * A file written with O_DIRECT: `id` names its writer (unique in the process, unlike descriptors,
@@ -38,7 +39,7 @@ function ioError(message: string): Error {
 }
 
 /** Writes `length` bytes of `buffer` at `position`, going on after a short write. */
-function writeAll(fd: number, buffer: Buffer, length: number, position: number): Promise<void> {
+function pwriteAll(fd: number, buffer: Buffer, length: number, position: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const step = (done: number): void => {
       if (done === length) return resolve();
@@ -101,7 +102,7 @@ export class DirectStaging {
         this.#fill += n;
         taken += n;
         if (this.#fill === this.#slot.length) {
-          this.#submit(this.#slot, this.#slot.length, this.#base);
+          this.#submit(this.#slot, this.#base);
           this.#base += this.#slot.length;
           this.#fill = 0;
           this.#slot = await this.#nextSlot();
@@ -119,7 +120,7 @@ export class DirectStaging {
     this.#stored = Math.max(this.#stored, this.#base);
     const whole = this.#fill - (this.#fill % SLOT_ALIGNMENT);
     if (whole > 0) {
-      await this.#guard(writeAll(this.file.fd, this.#slot, whole, this.#base));
+      await this.#guard(pwriteAll(this.file.fd, this.#slot, whole, this.#base));
       this.#stored = Math.max(this.#stored, this.#base + whole);
       this.#slot.copyWithin(0, whole, this.#fill);
       this.#base += whole;
@@ -129,7 +130,7 @@ export class DirectStaging {
     if (end > this.#stored) {
       const from = this.#stored - this.#base;
       // At the file's end, whether the descriptor appends (O_APPEND ignores the position) or not.
-      await this.#guard(writeAll(this.file.bufferedFd, this.#slot.subarray(from), end - this.#stored, this.#stored));
+      await this.#guard(pwriteAll(this.file.bufferedFd, this.#slot.subarray(from), end - this.#stored, this.#stored));
       this.#stored = end;
     }
   }
@@ -145,12 +146,13 @@ export class DirectStaging {
     if (this.#closed) throw new Error('the direct file is closed');
   }
 
-  #submit(slot: Buffer, length: number, position: number): void {
+  /** Writes a filled slot at `position` in the background; it is free again once written. */
+  #submit(slot: Buffer, position: number): void {
     this.#writing++;
-    writeAll(this.file.fd, slot, length, position).then(
+    pwriteAll(this.file.fd, slot, slot.length, position).then(
       () => this.#free.push(slot),
       (err: unknown) => {
-        this.#error ??= err instanceof Error ? err : new Error(String(err));
+        this.#error ??= toError(err);
         this.#free.push(slot);
       },
     ).finally(() => {
@@ -180,7 +182,7 @@ export class DirectStaging {
     try {
       await done;
     } catch (err) {
-      this.#error ??= err instanceof Error ? err : new Error(String(err));
+      this.#error ??= toError(err);
       throw this.#error;
     }
   }

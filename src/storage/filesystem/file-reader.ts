@@ -11,6 +11,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { AlignedSlots, SLOT_ALIGNMENT } from '../../runtime/aligned-memory.js';
 import { BufferPool, RECYCLE, type Recycling } from '../../runtime/buffer-recycling.js';
+import { toError } from '../base.js';
 
 const READ_BYTES = 1024 * 1024;
 /**
@@ -79,7 +80,7 @@ export class FileReader extends Readable implements Recycling {
       },
       (err: unknown) => {
         pool.recycle(buffer);
-        this.destroy(err instanceof Error ? err : new Error(String(err)));
+        this.destroy(toError(err));
       },
     );
   }
@@ -103,7 +104,7 @@ export class FileReader extends Readable implements Recycling {
         this.#remaining -= usable;
         this.push(buffer.subarray(0, usable));
       },
-      (err: unknown) => this.destroy(err instanceof Error ? err : new Error(String(err))),
+      (err: unknown) => this.destroy(toError(err)),
     );
   }
 
@@ -117,7 +118,7 @@ export class FileReader extends Readable implements Recycling {
         unreturned.unregister(this);
         slots.give(slot);
       }
-      callback(error ?? (closeError === undefined ? undefined : closeError instanceof Error ? closeError : new Error(String(closeError))));
+      callback(error ?? (closeError === undefined ? undefined : toError(closeError)));
     };
     this.fh.close().then(() => done(), done);
   }

@@ -1,7 +1,8 @@
 /**
  * The filesystem driver's write thread: one worker thread per process that makes the writev(2)
  * calls of every FilesystemWriter, so that an upload's bytes go to the page cache while the main
- * thread reads the next ones off the socket and hashes them.
+ * thread reads the next ones off the socket and hashes them. A file past 64 MiB is staged there
+ * and written with O_DIRECT instead (direct-staging.ts).
  *
  * Measured on this project's 2-core machine (docs/benchmarks.md, "Fourth pass"): writes through
  * libuv's thread pool ping-pong with the main thread, each side waiting for the other about half
@@ -40,7 +41,7 @@ interface Pending {
 /**
  * The heap of a thread that only writes stays small (the bytes it writes live outside it). The old
  * generation may grow to 32 MiB though: at 8, once the heap had 13 MiB committed (which the
- * bench's runs reach), V8 judged that a scavenge might not succeed and turned each of the thread's
+ * direct staging's promises bring it to), V8 judged that a scavenge might not succeed and turned each of the thread's
  * requested young-generation collections into a full one, 4-7 ms each (chunked 512 MiB upload
  * 99-118 MiB/s against 243-316 with the room).
  */
