@@ -144,26 +144,41 @@ describe('FilesystemWriter and the write thread', () => {
     await resumed.cancel();
   });
 
-  /** Counts the batches the process's write thread takes with O_DIRECT while `fn` runs. */
-  async function directBatches(fn: () => Promise<void>): Promise<number> {
-    const original = writeThread.writeDirect;
-    let batches = 0;
+  /**
+   * Counts the batches the process's write thread takes, with O_DIRECT and through the page cache,
+   * while `fn` runs, and the most of each that were with it at once.
+   */
+  async function batchesSent(fn: () => Promise<void>): Promise<{ direct: number; mostDirect: number; mostAppends: number }> {
+    const { writeDirect, write } = writeThread;
+    let direct = 0;
+    const pending = { direct: 0, appends: 0 };
+    const most = { direct: 0, appends: 0 };
+    const counted = (kind: 'direct' | 'appends', sent: Promise<number>): Promise<number> => {
+      pending[kind]++;
+      most[kind] = Math.max(most[kind], pending[kind]);
+      return sent.finally(() => pending[kind]--);
+    };
     writeThread.writeDirect = function (this: WriteThread, ...args: Parameters<WriteThread['writeDirect']>) {
-      batches++;
-      return original.apply(this, args);
+      direct++;
+      return counted('direct', writeDirect.apply(this, args));
+    };
+    writeThread.write = function (this: WriteThread, ...args: Parameters<WriteThread['write']>) {
+      return counted('appends', write.apply(this, args));
     };
     try {
       await fn();
     } finally {
-      writeThread.writeDirect = original;
+      // The methods live on the prototype: taking the patches off restores them.
+      delete (writeThread as Partial<WriteThread>).writeDirect;
+      delete (writeThread as Partial<WriteThread>).write;
     }
-    return batches;
+    return { direct, mostDirect: most.direct, mostAppends: most.appends };
   }
 
   it('goes on with O_DIRECT past the threshold, mid-block, and a later writer continues the file', { timeout: 60_000 }, async () => {
     const first = randomBytes(DIRECT_FROM_BYTES + 3 * 65_536 + 333);
     const more = randomBytes(2 * 1024 * 1024 + 4097);
-    const written = await directBatches(async () => {
+    const sent = await batchesSent(async () => {
       // Chunks of an odd size, so the switch comes at an offset that is not a whole block.
       const writer = await driver.writer('/big/data', { handOverChunks: true });
       const chunks = Array.from({ length: Math.ceil(first.length / 65_533) }, (_, i) => first.subarray(i * 65_533, (i + 1) * 65_533));
@@ -171,10 +186,13 @@ describe('FilesystemWriter and the write thread', () => {
       // A second request (a PATCH) continues it, with O_DIRECT from its first byte.
       const resumed = await driver.writer('/big/data', { append: true });
       assert.equal(resumed.size, first.length);
-      await pipeline(Readable.from([more.subarray(0, 1000), more.subarray(1000)]), resumed);
+      const pieces = [more.subarray(0, 1000), ...Array.from({ length: Math.ceil((more.length - 1000) / 65_533) }, (_, i) => more.subarray(1000 + i * 65_533, 1000 + (i + 1) * 65_533))];
+      await pipeline(Readable.from(pieces), resumed);
       await resumed.commit();
     });
-    assert.ok(written > 0, 'bytes past the threshold went with O_DIRECT');
+    assert.ok(sent.direct > 0, 'bytes past the threshold went with O_DIRECT');
+    assert.ok(sent.mostDirect > 1, `direct batches queue at the write thread (at most ${sent.mostDirect} at once)`);
+    assert.equal(sent.mostAppends, 1, 'appends go one at a time');
     const stored = await fs.readFile(nodePath.join(root, 'big/data'));
     assert.equal(stored.length, first.length + more.length);
     assert.ok(stored.equals(Buffer.concat([first, more])), 'every byte where it belongs');
@@ -189,7 +207,7 @@ describe('FilesystemWriter and the write thread', () => {
     const plain = await FilesystemDriver.open({ rootDirectory: nodePath.join(root, 'plain'), directIo: false });
     const big = randomBytes(DIRECT_FROM_BYTES + 100_000);
     const small = randomBytes(DIRECT_FROM_BYTES - 100_000);
-    const written = await directBatches(async () => {
+    const sent = await batchesSent(async () => {
       const off = await plain.writer('/off');
       await pipeline(Readable.from([big]), off);
       await off.commit();
@@ -197,7 +215,8 @@ describe('FilesystemWriter and the write thread', () => {
       await pipeline(Readable.from([small]), below);
       await below.commit();
     });
-    assert.equal(written, 0);
+    assert.equal(sent.direct, 0);
+    assert.equal(sent.mostAppends, 1, 'appends go one at a time');
     assert.ok((await fs.readFile(nodePath.join(root, 'plain/off'))).equals(big));
     assert.ok((await fs.readFile(nodePath.join(root, 'below'))).equals(small));
     await fs.rm(nodePath.join(root, 'plain'), { recursive: true });

@@ -28,10 +28,21 @@ export const DIRECT_FROM_BYTES = 64 * 1024 * 1024;
 
 /**
  * Chunks are gathered into batches of this size before they go to the write thread: one message
- * each way per batch instead of per 64 KiB socket read. Per open writer, at most one batch is
- * gathering and one is with the thread.
+ * each way per batch instead of per 64 KiB socket read. Per open writer, one batch is gathering
+ * while the ones before it are with the thread: one at a time through the page cache, up to
+ * DIRECT_BATCHES_IN_FLIGHT with O_DIRECT.
  */
 const BATCH_BYTES = 128 * 1024;
+/**
+ * With O_DIRECT, a writer's batches may queue at the write thread, so the thread has the next one
+ * as soon as a slot is free instead of waiting a round trip for the main thread to send it (512 MiB
+ * push, 3 runs each alternating: 211-302 MiB/s with one at a time, 244-331 with 4; docs/benchmarks.md,
+ * "Seventh pass"). The thread takes a direct file's requests in order, and a failed write fails
+ * every later one (direct-staging.ts), so a queued batch never lands behind a missing one.
+ * Appends stay one at a time: a failed writev may have appended part of its batch, and the next
+ * batch would land after that part.
+ */
+const DIRECT_BATCHES_IN_FLIGHT = 4;
 /** Per open writer: what the stream queues while a batch is with the write thread. */
 const WRITE_HIGH_WATER_MARK = 128 * 1024;
 
@@ -59,8 +70,8 @@ export class FilesystemWriter extends BaseFileWriter {
   /** Chunks taken from the stream and not yet sent to the write thread. */
   #batch: Buffer[] = [];
   #batchBytes = 0;
-  /** The batch with the write thread. */
-  #sending: Promise<void> | undefined;
+  /** The batches with the write thread, oldest first. */
+  #sending: Array<Promise<void>> = [];
   /** The descriptor's close after the stream ended, waiting for a background fdatasync. */
   #closing: Promise<void> | undefined;
   /** With O_DIRECT: the staged file the write thread writes (`fh` writes its last partial block). */
@@ -88,31 +99,32 @@ export class FilesystemWriter extends BaseFileWriter {
   }
 
   /**
-   * Sends the gathered batch to the write thread once the one before it is written (so a writer
-   * has one batch with the thread at most); the stream goes on gathering the next meanwhile.
+   * Sends the gathered batch to the write thread once there is room for it (see BATCH_BYTES); the
+   * stream goes on gathering the next meanwhile.
    */
   async #send(): Promise<void> {
     const batch = this.#batch;
     this.#batch = [];
     this.#batchBytes = 0;
-    await this.#settleSend();
+    await this.#settleSend(this.#direct ? DIRECT_BATCHES_IN_FLIGHT - 1 : 0);
     if (batch.length === 0) return;
     const fh = this.#fh;
     if (!fh) throw new StorageError(`${this.driverName}: write after close: ${this.path}`, this.driverName, this.path);
     if (this.openDirect && this.#sent >= DIRECT_FROM_BYTES) await this.#goDirect(fh);
     const direct = this.#direct;
     const sent = direct ? writeThread.writeDirect(direct.file, batch, this.handOverChunks) : writeThread.write(fh.fd, batch, this.handOverChunks);
-    this.#sending = sent.then((written) => {
+    const sending = sent.then((written) => {
       this.#sent += written;
       this.#unsynced += written;
       if (this.#unsynced >= EARLY_SYNC_BYTES && !earlySyncRunning) this.#startEarlySync(fh);
     });
-    this.#sending.catch(() => {}); // awaited by the next send or the drain, which see the error
+    sending.catch(() => {}); // awaited by a later send or the drain, which see the error
+    this.#sending.push(sending);
   }
 
   /**
-   * From here on, the bytes go with O_DIRECT (the batches before are written: the send before
-   * this one has settled). Tried once per writer; a descriptor that cannot be had (too many open
+   * From here on, the bytes go with O_DIRECT (the batches before are written: without O_DIRECT,
+   * a send waits for the one before it to settle). Tried once per writer; a descriptor that cannot be had (too many open
    * files, say) leaves the writer as it was.
    */
   async #goDirect(fh: FileHandle): Promise<void> {
@@ -122,11 +134,12 @@ export class FilesystemWriter extends BaseFileWriter {
     if (direct) this.#direct = { fh: direct, file: { id: nextDirectId++, fd: direct.fd, bufferedFd: fh.fd, size: this.#sent } };
   }
 
-  /** Waits for the batch with the write thread and throws what writing it failed with. */
-  async #settleSend(): Promise<void> {
-    const sending = this.#sending;
-    this.#sending = undefined;
-    await sending;
+  /**
+   * Waits until at most `keep` batches are with the write thread, and throws what writing the
+   * others failed with.
+   */
+  async #settleSend(keep = 0): Promise<void> {
+    while (this.#sending.length > keep) await this.#sending.shift();
   }
 
   /** Takes chunks into the batch; the stream waits only when a full batch must wait its turn. */
