@@ -1,7 +1,7 @@
 /**
  * The filesystem reader (file-reader.ts): byte ranges, a file cut short under it, its descriptor
  * closed on destroy, its pooled buffers reused only once recycled, and the same on a descriptor
- * open with O_DIRECT, which refuses reads that are not whole aligned blocks.
+ * open with O_DIRECT, which refuses reads that are not whole aligned blocks, with reads ahead.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -78,6 +78,29 @@ describe('filesystem file reader', () => {
     const fh = await direct();
     await assert.rejects(fh.read(Buffer.alloc(4096), 0, 4096, 1000), { code: 'EINVAL' });
     await fh.close();
+  });
+
+  it('keeps the next O_DIRECT read in flight while a block goes out, and ends where a file cut short does', async () => {
+    const fh = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_DIRECT);
+    const read = fh.read.bind(fh) as (buffer: Buffer, offset: number, length: number, position: number) => Promise<{ bytesRead: number }>;
+    let reading = 0;
+    let most = 0;
+    Object.assign(fh, {
+      read: (buffer: Buffer, offset: number, length: number, position: number) => {
+        most = Math.max(most, ++reading);
+        return read(buffer, offset, length, position).finally(() => reading--);
+      },
+    });
+    const chunks = await readAll(new FileReader(fh, 5000, content.length, undefined, true), true);
+    assert.ok(Buffer.concat(chunks).equals(content.subarray(5000)));
+    assert.equal(most, 2, 'two reads at once');
+
+    const short = join(dir, 'short-direct');
+    await fs.writeFile(short, content);
+    const cut = await fs.open(short, fsConstants.O_RDONLY | fsConstants.O_DIRECT);
+    await fs.truncate(short, MiB + 5);
+    const left = await readAll(new FileReader(cut, 1000, content.length, undefined, true), true);
+    assert.ok(Buffer.concat(left).equals(content.subarray(1000, MiB + 5)));
   });
 
   it('lends a buffer again only after it was recycled', async () => {
