@@ -65,7 +65,9 @@ Only full runs of every phase (no \`--quick\`, \`--phases\` or \`--profile\`) re
   no redirects; \`GOMAXPROCS\` is the default, all cores).
 - Blob content: one random 1 MiB buffer repeated with a per-MiB header (so every blob and every MiB
   differs), streamed; digests are computed up front by streaming the same bytes through SHA-256.
-  The download phase hashes as it reads and fails on a mismatch.
+  The download phase hashes as it reads and fails on a mismatch; it reads the answer on a socket
+  of its own into one reused 1 MiB buffer (node:http's client takes a fresh buffer per socket
+  read, and on this machine that made the client, not the server, set the pace).
 - Monolithic upload: POST then one PUT with the whole blob. Chunked: POST, PATCHes of 16 MiB with
   Content-Range, closing PUT. Parallel: 20 monolithic uploads at once; aggregate MiB/s.
 - Load phases (manifest GET by tag, manifest HEAD by digest, blob HEAD): our own closed-loop

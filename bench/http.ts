@@ -1,12 +1,14 @@
 /**
- * The harness's HTTP client: small requests, streamed blob uploads (monolithic and chunked) and a
- * digest-checked download, all on `node:http` with one keep-alive Agent per target.
+ * The harness's HTTP client: small requests and streamed blob uploads (monolithic and chunked) on
+ * `node:http` with one keep-alive Agent per target, and a digest-checked download on a socket of
+ * its own (see `download`).
  *
  * Blob content is synthetic: one random 1 MiB buffer, made once, repeated with a 16-byte header
  * (run nonce, blob id, MiB index) at the front of every MiB so every blob and every MiB differs.
  * Digests are computed by streaming the same pieces through SHA-256; nothing large is held.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -158,38 +160,24 @@ export class Client {
     await this.expect(201, 'PUT', Client.withDigest(location, digest), { 'content-type': 'application/octet-stream' }, content);
   }
 
-  /** GETs a blob, hashing as it streams; throws on a digest or size mismatch. Returns the bytes read. */
-  download(repo: string, blob: BlobSpec, path = `/v2/${repo}/blobs/${blob.digest}`, hops = 0): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const req = this.open('GET', path, {});
-      req.once('error', reject);
-      req.once('response', (res) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 300 && status < 400 && res.headers.location !== undefined && hops < 3) {
-          res.resume();
-          this.download(repo, blob, this.path(res.headers.location), hops + 1).then(resolve, reject);
-          return;
-        }
-        if (status !== 200) {
-          res.resume();
-          reject(new Error(`GET blob: ${status}`));
-          return;
-        }
-        const hash = createHash('sha256');
-        let bytes = 0;
-        res.on('data', (c: Buffer) => {
-          bytes += c.length;
-          hash.update(c);
-        });
-        res.once('error', reject);
-        res.once('end', () => {
-          const got = `sha256:${hash.digest('hex')}`;
-          if (got !== blob.digest || bytes !== blob.size) reject(new Error(`download: got ${got} (${bytes} bytes), want ${blob.digest}`));
-          else resolve(bytes);
-        });
-      });
-      req.end();
-    });
+  /**
+   * GETs a blob, hashing as it streams; throws on a digest or size mismatch. Returns the bytes read.
+   * Follows up to 3 redirects.
+   */
+  async download(repo: string, blob: BlobSpec, path = `/v2/${repo}/blobs/${blob.digest}`): Promise<number> {
+    let url = new URL(path, this.url);
+    for (let hops = 0; ; hops++) {
+      const answer = await getHashed(url);
+      if (answer.status >= 300 && answer.status < 400 && answer.location !== undefined && hops < 3) {
+        url = new URL(answer.location, url);
+        continue;
+      }
+      if (answer.status !== 200) throw new Error(`GET blob: ${answer.status}`);
+      if (answer.digest !== blob.digest || answer.bytes !== blob.size) {
+        throw new Error(`download: got ${answer.digest} (${answer.bytes} bytes), want ${blob.digest}`);
+      }
+      return answer.bytes;
+    }
   }
 
   /** Follows `Link: <...>; rel="next"` from `first`, returning every page's JSON array under `key`. */
@@ -216,4 +204,84 @@ export async function forEachConcurrent(count: number, concurrency: number, task
     while (next < count) await task(next++);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}
+
+/**
+ * The download's socket reads land here. node:http's client takes a fresh buffer from malloc for
+ * every socket read, and on this machine, which hands freed memory back to its host, that cost
+ * the load generator 0.57-3.15 s of CPU for the same 512 MiB from the same server, so the client
+ * set the download's pace; reading into one buffer it costs 0.38-0.43 s (docs/benchmarks.md,
+ * "Seventh pass").
+ */
+const READ_BUFFER = Buffer.allocUnsafe(MiB);
+const HEAD_LIMIT = 64 * 1024;
+
+interface HashedAnswer {
+  readonly status: number;
+  readonly location?: string;
+  /** `sha256:<hex>` of the body, and its length. */
+  readonly digest: string;
+  readonly bytes: number;
+}
+
+/**
+ * One GET of `url` over a connection of its own, its body hashed as it arrives. The answer must
+ * say its length (Content-Length), as blob answers do; a 3xx answer's body is not read.
+ */
+function getHashed(url: URL): Promise<HashedAnswer> {
+  if (url.protocol !== 'http:') return Promise.reject(new Error(`download: ${url.protocol} is not supported`));
+  return new Promise((resolve, reject) => {
+    let head: Buffer = Buffer.alloc(0);
+    let answer: { status: number; location?: string; length: number } | undefined;
+    let bytes = 0;
+    let settled = false;
+    const hash = createHash('sha256');
+    const finish = (error?: Error): void => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      if (error) return reject(error);
+      const { status, location, length } = answer!;
+      if (status === 200 && bytes !== length) return reject(new Error(`download: the body ended after ${bytes} of ${length} bytes`));
+      resolve({ status, ...(location === undefined ? {} : { location }), digest: `sha256:${hash.digest('hex')}`, bytes });
+    };
+    const take = (n: number, buffer: Buffer): boolean => {
+      let body = buffer.subarray(0, n);
+      if (answer === undefined) {
+        head = Buffer.concat([head, body]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (head.length > HEAD_LIMIT) finish(new Error('download: no end to the answer\'s head'));
+          return true;
+        }
+        const [statusLine = '', ...lines] = head.subarray(0, end).toString('latin1').split('\r\n');
+        const headers = new Map(lines.map((line) => [line.slice(0, line.indexOf(':')).trim().toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+        const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? NaN);
+        const length = Number(headers.get('content-length') ?? NaN);
+        if (!Number.isInteger(status)) {
+          finish(new Error(`download: not an HTTP answer: ${statusLine}`));
+          return false;
+        }
+        const location = headers.get('location');
+        answer = { status, ...(location === undefined ? {} : { location }), length };
+        if (status !== 200) {
+          finish(); // a redirect's or an error's body is not needed
+          return false;
+        }
+        if (!Number.isSafeInteger(length) || headers.has('transfer-encoding')) {
+          finish(new Error('download: the answer does not say its length (Content-Length)'));
+          return false;
+        }
+        body = head.subarray(end + 4);
+      }
+      bytes += body.length;
+      hash.update(body);
+      if (bytes >= answer.length) finish();
+      return true;
+    };
+    const socket = net.connect({ host: url.hostname, port: Number(url.port || 80), onread: { buffer: READ_BUFFER, callback: take } });
+    socket.once('connect', () => socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n\r\n`));
+    socket.once('error', (err) => finish(err));
+    socket.once('end', () => (answer === undefined ? finish(new Error('download: the connection closed before an answer')) : finish()));
+  });
 }
