@@ -3,7 +3,7 @@
  * buffers of a process-wide pool that the response sender gives back once a chunk is on the socket
  * (src/runtime/buffer-recycling.ts). Any other consumer leaves them to the garbage collector.
  *
- * A file open with O_DIRECT is read in aligned 512 KiB blocks into aligned slots the reader holds
+ * A file open with O_DIRECT is read in aligned 1 MiB blocks into aligned slots the reader holds
  * until it ends, and each block's bytes of the range are copied from there into a pool buffer:
  * the pool's buffers leave the reader, and the slots, whose memory cannot be garbage, must not.
  * Such a reader keeps DIRECT_READS_AHEAD reads in flight, so the disk reads the next block while
@@ -22,13 +22,17 @@ const READ_BYTES = 1024 * 1024;
  */
 const MAX_IDLE = 4;
 const pool = new BufferPool(READ_BYTES, MAX_IDLE);
-/** O_DIRECT reads land in a slot of this size: 1.3 GB/s here, against 1.6 for 1 MiB, for half the memory. */
-const DIRECT_READ_BYTES = 512 * 1024;
 /**
- * O_DIRECT reads one reader keeps in flight, each into a slot of its own: 512 MiB read here at
- * 1,160-1,190 MiB/s one read at a time, 1,730-1,820 with two; a 512 MiB download through Wharf,
- * against a client that does not set the pace, 647-903 MiB/s before (docs/benchmarks.md, "Seventh
- * pass").
+ * O_DIRECT reads land in slots of a pool buffer's size, which a block's bytes are copied into whole.
+ * A 512 MiB download through Wharf, against a client that does not set the pace, 4 runs each
+ * alternating twice: 678-1,275 MiB/s with 512 KiB slots, 875-1,201 with 1 MiB (docs/benchmarks.md,
+ * "Seventh pass").
+ */
+const DIRECT_READ_BYTES = READ_BYTES;
+/**
+ * O_DIRECT reads one reader keeps in flight, each into a slot of its own: 512 MiB read here in
+ * 512 KiB blocks at 1,160-1,190 MiB/s one read at a time, 1,730-1,820 with two; the download above,
+ * 541-907 MiB/s with one, 860-1,097 with two.
  */
 const DIRECT_READS_AHEAD = 2;
 const slots = new AlignedSlots(DIRECT_READ_BYTES);
