@@ -114,7 +114,16 @@ export class Client {
   private async stream(method: string, path: string, headers: http.OutgoingHttpHeaders, blob: BlobSpec, from: number, to: number): Promise<Reply> {
     const req = this.open(method, path, { ...headers, 'content-type': 'application/octet-stream', 'content-length': (to - from) * MiB });
     const reply = Client.collect(req);
-    await Promise.all([pipeline(Readable.from(pieces(blob.id, from, to)), req), reply]);
+    let answered: Reply | undefined;
+    reply.then((r) => (answered = r), () => {});
+    try {
+      await Promise.all([pipeline(Readable.from(pieces(blob.id, from, to)), req), reply]);
+    } catch (err) {
+      // A server that answers before taking the whole body closes the connection under it: say what it answered.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (answered === undefined) throw err;
+      throw new Error(`${method} ${path}: answered ${answered.status} before the body was sent: ${answered.body.toString().slice(0, 300)}`);
+    }
     return reply;
   }
 
