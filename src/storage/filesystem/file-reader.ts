@@ -57,9 +57,10 @@ function roundUp(bytes: number): number {
 export class FileReader extends Readable implements Recycling {
   #position: number;
   #remaining: number;
-  /** With O_DIRECT: every slot the reader holds, those not reading, the reads in file order, and the next read's aligned offset. */
+  /** With O_DIRECT: every slot the reader holds (none otherwise), and those not being read into. */
   #slots: Buffer[] = [];
   #idle: Buffer[] = [];
+  /** With O_DIRECT: the reads in flight, in file order, and the aligned offset of the next one. */
   #reads: DirectRead[] = [];
   #next = 0;
 

@@ -36,8 +36,8 @@ const BATCH_BYTES = 128 * 1024;
 /**
  * With O_DIRECT, a writer's batches may queue at the write thread, so the thread has the next one
  * as soon as a slot is free instead of waiting a round trip for the main thread to send it (512 MiB
- * push, 3 runs each alternating: 211-302 MiB/s with one at a time, 244-331 with 4; docs/benchmarks.md,
- * "Seventh pass"). The thread takes a direct file's requests in order, and a failed write fails
+ * push, 8 runs each alternating: 217-313 MiB/s, median 258, with one at a time; 215-356, median
+ * 283, with 4; docs/benchmarks.md, "Seventh pass"). The thread takes a direct file's requests in order, and a failed write fails
  * every later one (direct-staging.ts), so a queued batch never lands behind a missing one.
  * Appends stay one at a time: a failed writev may have appended part of its batch, and the next
  * batch would land after that part.
@@ -124,8 +124,8 @@ export class FilesystemWriter extends BaseFileWriter {
 
   /**
    * From here on, the bytes go with O_DIRECT (the batches before are written: without O_DIRECT,
-   * a send waits for the one before it to settle). Tried once per writer; a descriptor that cannot be had (too many open
-   * files, say) leaves the writer as it was.
+   * a send waits for the one before it to settle). Tried once per writer; a descriptor that
+   * cannot be had (too many open files, say) leaves the writer as it was.
    */
   async #goDirect(fh: FileHandle): Promise<void> {
     const open = this.openDirect;
