@@ -11,6 +11,11 @@ import { FilesystemDriver } from '../../src/storage/filesystem/filesystem-driver
 import { DIRECT_FROM_BYTES } from '../../src/storage/filesystem/filesystem-writer.js';
 import { WriteThread, writeThread } from '../../src/storage/filesystem/write-thread.js';
 
+/** `bytes` in pieces of `size` (the last one shorter). */
+function piecesOf(bytes: Buffer, size: number): Buffer[] {
+  return Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+}
+
 /** A Buffer that is the whole of its own ArrayBuffer, as a request body's chunks are. */
 function owned(bytes: number): Buffer {
   const b = Buffer.from(new ArrayBuffer(bytes));
@@ -181,13 +186,12 @@ describe('FilesystemWriter and the write thread', () => {
     const sent = await batchesSent(async () => {
       // Chunks of an odd size, so the switch comes at an offset that is not a whole block.
       const writer = await driver.writer('/big/data', { handOverChunks: true });
-      const chunks = Array.from({ length: Math.ceil(first.length / 65_533) }, (_, i) => first.subarray(i * 65_533, (i + 1) * 65_533));
+      const chunks = piecesOf(first, 65_533);
       await pipeline(Readable.from(chunks), writer);
       // A second request (a PATCH) continues it, with O_DIRECT from its first byte.
       const resumed = await driver.writer('/big/data', { append: true });
       assert.equal(resumed.size, first.length);
-      const pieces = [more.subarray(0, 1000), ...Array.from({ length: Math.ceil((more.length - 1000) / 65_533) }, (_, i) => more.subarray(1000 + i * 65_533, 1000 + (i + 1) * 65_533))];
-      await pipeline(Readable.from(pieces), resumed);
+      await pipeline(Readable.from([more.subarray(0, 1000), ...piecesOf(more.subarray(1000), 65_533)]), resumed);
       await resumed.commit();
     });
     assert.ok(sent.direct > 0, 'bytes past the threshold went with O_DIRECT');
