@@ -245,6 +245,25 @@ tokenservice:
       assert.equal((await inspect(daemons, `${fresh.host}/docker/other@${pushedDigest}`)).Id, single.config.digest);
     });
 
+    it('docker manifest create and push assemble a multi-arch list from images in other repositories', async () => {
+      const { daemons, source } = get();
+      const list = `${source.host}/docker/list:v1`;
+      await daemons.docker(['manifest', 'create', '--insecure', list, ...[amd64, arm64].map((i) => `${source.host}/e2e/multi@${i.manifest.digest}`)]);
+      await daemons.docker(['manifest', 'push', '--insecure', list]);
+      const res = await fetch(`${source.url}/v2/docker/list/manifests/v1`, { headers: { accept: 'application/vnd.docker.distribution.manifest.list.v2+json' } });
+      assert.equal(res.status, 200);
+      const pushed = (await res.json()) as { manifests: { digest: string; platform: { architecture: string } }[] };
+      // docker lists them in no fixed order.
+      assert.deepEqual(pushed.manifests.map((m) => [m.platform.architecture, m.digest]).sort(), [['amd64', amd64.manifest.digest], ['arm64', arm64.manifest.digest]]);
+      const writes = requestsTo(source, 'docker/list').filter((r) => r.method !== 'GET' && r.method !== 'HEAD');
+      assert.ok(writes.filter((r) => r.method === 'POST').every((r) => r.status === 201), `the blobs were mounted: ${JSON.stringify(writes)}`);
+      const puts = writes.filter((r) => r.method === 'PUT').map((r) => r.path.split('/').pop());
+      assert.deepEqual(new Set(puts.slice(0, -1)), new Set([amd64.manifest.digest, arm64.manifest.digest]), 'each image manifest was put by digest');
+      assert.equal(puts.at(-1), 'v1', 'then the list by its tag');
+      await daemons.docker(['pull', list]);
+      assert.equal((await inspect(daemons, list)).Id, hostImage.config.digest);
+    });
+
     it('logs in through the built-in token service, pushes and pulls; logout and wrong passwords are refused', async () => {
       const { daemons, fresh, guarded } = get();
       const ref = `${guarded.host}/team/docker:v1`;
