@@ -151,6 +151,59 @@ describe('FilesystemDriver specifics', () => {
     await d.delete('/batch');
   });
 
+  /** Counts calls to the named node:fs/promises functions (the driver calls them through the module) while `run` runs. */
+  async function counting(names: readonly ('lstat' | 'readdir' | 'rename' | 'mkdir' | 'open' | 'unlink' | 'rmdir')[], run: () => Promise<void>): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    const module = fs as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const originals = names.map((name) => [name, module[name]!] as const);
+    for (const [name, original] of originals) {
+      counts[name] = 0;
+      module[name] = (...args: unknown[]) => {
+        counts[name]!++;
+        return original(...args);
+      };
+    }
+    try {
+      await run();
+    } finally {
+      for (const [name, original] of originals) module[name] = original;
+    }
+    return counts;
+  }
+
+  it('deletes a tree with one readdir per directory, and removes symbolic links, not what they point to', async () => {
+    const outside = nodePath.join(base, 'kept');
+    await fs.mkdir(outside, { recursive: true });
+    await fs.writeFile(nodePath.join(outside, 'file'), 'not the registry\'s');
+    await d.putContent('/tree/a/b/file', Buffer.from('1'));
+    await d.putContent('/tree/a/other', Buffer.from('2'));
+    await d.putContent('/tree/c/file', Buffer.from('3'));
+    await fs.symlink(outside, nodePath.join(root, 'tree/a/link'));
+    await fs.symlink(outside, nodePath.join(root, 'alias'));
+    const counts = await counting(['lstat', 'readdir', 'unlink', 'rmdir'], () => d.delete('/tree'));
+    assert.deepEqual(counts, { lstat: 1, readdir: 4, unlink: 4, rmdir: 4 }, 'tree, a, a/b and c: one readdir and one rmdir each; 3 files and a link');
+    await assert.rejects(fs.lstat(nodePath.join(root, 'tree')), { code: 'ENOENT' });
+    await d.delete('/alias');
+    await assert.rejects(fs.lstat(nodePath.join(root, 'alias')), { code: 'ENOENT' });
+    assert.equal(await fs.readFile(nodePath.join(outside, 'file'), 'utf8'), 'not the registry\'s', 'the links\' target is untouched');
+  });
+
+  it('writes into a new directory without a stat, and creates a new empty file in place', async () => {
+    const link = await counting(['lstat', 'rename', 'mkdir'], () => d.putContent('/fresh/dir/link', Buffer.from('sha256:abc')));
+    assert.deepEqual(link, { lstat: 0, rename: 2, mkdir: 1 }, 'the rename fails for the missing directory, which is made, and is tried again');
+    const empty = await counting(['rename', 'open'], () => d.putContent('/fresh/dir/data', Buffer.alloc(0)));
+    assert.deepEqual(empty, { rename: 0, open: 1 }, 'an empty file is made where it belongs, with no staging');
+    assert.equal((await fs.stat(nodePath.join(root, 'fresh/dir/data'))).size, 0);
+    // Over an existing file, an empty one still goes through staging: a reader of the old one sees it whole.
+    await d.putContent('/fresh/dir/link', Buffer.alloc(0));
+    assert.equal((await fs.stat(nodePath.join(root, 'fresh/dir/link'))).size, 0);
+    assert.deepEqual(await fs.readdir(raw.stagingDirectory), []);
+    // A move whose source is missing fails without making the target's directories.
+    await assert.rejects(d.move('/fresh/missing', '/elsewhere/new/data'), { name: 'PathNotFoundError' });
+    await assert.rejects(fs.lstat(nodePath.join(root, 'elsewhere')), { code: 'ENOENT' });
+    await d.delete('/fresh');
+  });
+
   it('falls back to a temp file beside the target when staging is on another filesystem (EXDEV)', async () => {
     const originalRename = fs.rename;
     let exdevs = 0;

@@ -4,8 +4,8 @@
  * an in-process shortcut (HasherCache); without it the commit hashes the stored bytes once.
  */
 import { randomUUID } from 'node:crypto';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable, Transform, type TransformCallback, type Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import type { Hash } from 'node:crypto';
 import type { StorageDriver } from '../../storage/driver.js';
 import { FileTooLargeError, isPathNotFound } from '../../storage/driver.js';
@@ -130,24 +130,30 @@ export class UploadStore {
     const meter = new ByteMeter(expected, hash);
     const writer = await this.driver.writer(paths.uploadData(name, id), { append: true, signal: ctx.signal, handOverChunks: body.chunksHandedOver === true });
     // On failure the hash may have seen bytes the writer did not store: it is not put back, and
-    // the commit re-hashes what storage holds.
-    await pipeline(body.stream, meter, writer, ctx.signal ? { signal: ctx.signal } : {}).catch(async (err: unknown) => {
+    // the commit re-hashes what storage holds. A body that is to be committed leaves the writer
+    // open, so that commit() ends it and makes it durable on the way out (a filesystem writer then
+    // syncs the descriptor it has instead of opening the file again); a short one ends it below.
+    const failed = async (err: unknown): Promise<never> => {
       // A writer may still be storing what it took (an object store's last part): the upload's
       // size is only known, and the next request only safe, once it has closed.
       if (!writer.closed) await new Promise((resolve) => writer.once('close', resolve));
-      if (err instanceof FileTooLargeError) {
-        throw new RegistryError('BLOB_UPLOAD_INVALID', { limit: err.limit }, { message: `the blob would be larger than ${err.limit} bytes, the largest the storage holds` });
+      const tooLarge = causeOf(err, FileTooLargeError);
+      if (tooLarge) {
+        throw new RegistryError('BLOB_UPLOAD_INVALID', { limit: tooLarge.limit }, { message: `the blob would be larger than ${tooLarge.limit} bytes, the largest the storage holds` });
       }
       throw err;
-    });
+    };
+    await pipeline(body.stream, meter, writer, { end: !commit, ...(ctx.signal ? { signal: ctx.signal } : {}) }).catch(failed);
     const newSize = size + meter.bytes;
     if (hash !== undefined) this.hashers.put(id, newSize, hash);
     if (expected !== undefined && meter.bytes !== expected) {
+      if (commit) await endStored(writer);
       throw new RegistryError('SIZE_INVALID', { expected, received: meter.bytes }, {
         message: `the body held ${meter.bytes} bytes where ${expected} were announced; the upload stands at ${newSize} bytes`,
       });
     }
-    if (commit) await writer.commit();
+    // The chunks the writer had not taken yet when the body ended fail here, if they fail.
+    if (commit) await writer.commit().catch(failed);
     return newSize;
   }
 
@@ -157,6 +163,20 @@ export class UploadStore {
     for await (const chunk of stream) hash.update(chunk as Buffer);
     return digestFromHash(algorithm, hash);
   }
+}
+
+/** `err`, or the error it was caused by, when that is a `type`. */
+function causeOf<T extends Error>(err: unknown, type: new (...args: never[]) => T): T | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof type) return e;
+  }
+  return undefined;
+}
+
+/** Ends a writer the pipeline left open and waits until what it took is stored (or it failed). */
+async function endStored(writer: Writable): Promise<void> {
+  writer.end();
+  await finished(writer).catch(() => {}); // the size the client resumes at is what storage holds
 }
 
 /** Counts the bytes of a body, feeds the running hash, and stops a body longer than announced. */

@@ -4,7 +4,7 @@
  *
  * - putContent writes a temp file in `<root>/.wharf-staging/`, fdatasyncs it and renames it over
  *   the target: readers see the old content or the new, and a crash never leaves a partial file in
- *   the registry layout. Where the rename crosses filesystems (EXDEV: a subdirectory mounted
+ *   the registry layout. A new empty file is simply created. Where the rename crosses filesystems (EXDEV: a subdirectory mounted
  *   separately) the temp file is made in the target's own directory instead.
  * - Writers append with O_APPEND through the process's write thread (write-thread.ts) in batches
  *   of 128 KiB, fdatasync in the background as they go, and once more on commit. Past 64 MiB a
@@ -82,6 +82,36 @@ async function exists(full: string): Promise<boolean> {
   } catch (err) {
     if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return false;
     throw err;
+  }
+}
+
+/**
+ * Removes a directory and everything below it, symbolic links as links: one readdir per directory
+ * (whose entries say which are directories), an unlink per file and an rmdir, where fs.rm stats
+ * every entry and tries the rmdir first (an upload's directory: 4 calls instead of 10). An entry
+ * that vanishes meanwhile is fine; one created meanwhile makes it go round again.
+ */
+async function removeDirectory(dir: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    await Promise.all(
+      entries.map(async (entry) => {
+        const child = nodePath.join(dir, entry.name);
+        try {
+          if (entry.isDirectory()) await removeDirectory(child);
+          else await fs.unlink(child);
+        } catch (err) {
+          if (errnoCode(err) !== 'ENOENT') throw err;
+        }
+      }),
+    );
+    try {
+      await fs.rmdir(dir);
+      return;
+    } catch (err) {
+      const code = errnoCode(err);
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt >= RETRIES) throw err;
+    }
   }
 }
 
@@ -181,10 +211,11 @@ export class FilesystemDriver implements StorageDriver {
 
   async putContent(path: string, content: Uint8Array, _options?: CallOptions): Promise<void> {
     const full = this.fullPath(path);
+    if (content.length === 0 && (await this.#createEmpty(full))) return;
     const temp = nodePath.join(this.stagingDirectory, `put-${randomSuffix()}`);
     await writeDurably(temp, content);
     try {
-      await this.#renameInto(temp, full);
+      await this.#renameInto(temp, full, true);
       return;
     } catch (err) {
       await fs.rm(temp, { force: true });
@@ -195,21 +226,45 @@ export class FilesystemDriver implements StorageDriver {
     await fs.mkdir(nodePath.dirname(full), { recursive: true });
     await writeDurably(local, content);
     try {
-      await this.#renameInto(local, full);
+      await this.#renameInto(local, full, true);
     } catch (err) {
       await fs.rm(local, { force: true });
       throw err;
     }
   }
 
-  /** Renames `source` onto `target`, creating the target's parents (again if a delete races). */
-  async #renameInto(source: string, target: string): Promise<void> {
+  /**
+   * Creates `full` as a new empty file (its parents too); false when something is there already,
+   * which only a rename may replace. An empty file has no data to fdatasync, and a reader of a new
+   * path sees it or not: nothing to stage (an upload's `data` at POST: 2 calls instead of 4).
+   */
+  async #createEmpty(full: string): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await (await fs.open(full, 'wx')).close();
+        return true;
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code === 'EEXIST') return false;
+        if (code !== 'ENOENT' || attempt >= RETRIES) throw err;
+        await fs.mkdir(nodePath.dirname(full), { recursive: true });
+      }
+    }
+  }
+
+  /**
+   * Renames `source` onto `target`, creating the target's parents (again if a delete races). ENOENT
+   * means a missing parent or a missing source: a source the caller just wrote (`sourceIsOurs`) is
+   * taken to be there the first time, which saves a stat on every write to a new directory.
+   */
+  async #renameInto(source: string, target: string, sourceIsOurs: boolean): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await fs.rename(source, target);
         return;
       } catch (err) {
-        if (errnoCode(err) !== 'ENOENT' || attempt >= RETRIES || !(await exists(source))) throw err;
+        if (errnoCode(err) !== 'ENOENT' || attempt >= RETRIES) throw err;
+        if ((attempt > 0 || !sourceIsOurs) && !(await exists(source))) throw err;
         await fs.mkdir(nodePath.dirname(target), { recursive: true });
       }
     }
@@ -291,10 +346,12 @@ export class FilesystemDriver implements StorageDriver {
   async move(from: string, to: string, _options?: CallOptions): Promise<void> {
     const source = this.fullPath(from);
     const target = this.fullPath(to);
-    if (!(await exists(source))) throw new PathNotFoundError(this.name, from);
-    if (source === target) return;
+    if (source === target) {
+      if (!(await exists(source))) throw new PathNotFoundError(this.name, from);
+      return;
+    }
     try {
-      await this.#renameInto(source, target);
+      await this.#renameInto(source, target, false);
     } catch (err) {
       if (errnoCode(err) === 'ENOENT' && !(await exists(source))) throw new PathNotFoundError(this.name, from, { cause: err });
       if (errnoCode(err) !== 'EXDEV') throw err;
@@ -324,7 +381,8 @@ export class FilesystemDriver implements StorageDriver {
   async delete(path: string, _options?: CallOptions): Promise<void> {
     const full = this.fullPath(path);
     try {
-      await fs.rm(full, { recursive: true, maxRetries: 3 });
+      if ((await fs.lstat(full)).isDirectory()) await removeDirectory(full);
+      else await fs.unlink(full);
     } catch (err) {
       throw this.#notFound(err, path);
     }
