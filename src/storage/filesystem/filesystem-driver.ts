@@ -4,8 +4,9 @@
  *
  * - putContent writes a temp file in `<root>/.wharf-staging/`, fdatasyncs it and renames it over
  *   the target: readers see the old content or the new, and a crash never leaves a partial file in
- *   the registry layout. A new empty file is simply created. Where the rename crosses filesystems (EXDEV: a subdirectory mounted
- *   separately) the temp file is made in the target's own directory instead.
+ *   the registry layout. Where the rename crosses filesystems (EXDEV: a subdirectory mounted
+ *   separately) the temp file is made in the target's own directory instead. A new empty file is
+ *   simply created.
  * - Writers append with O_APPEND through the process's write thread (write-thread.ts) in batches
  *   of 128 KiB, fdatasync in the background as they go, and once more on commit. Past 64 MiB a
  *   file's bytes go on with O_DIRECT (filesystem-writer.ts says why), where the filesystem takes it
