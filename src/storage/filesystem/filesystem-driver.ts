@@ -89,7 +89,7 @@ async function exists(full: string): Promise<boolean> {
 /**
  * Removes a directory and everything below it, symbolic links as links: one readdir per directory
  * (whose entries say which are directories), an unlink per file and an rmdir, where fs.rm stats
- * every entry and tries the rmdir first (an upload's directory: 4 calls instead of 10). An entry
+ * every entry and tries the rmdir first (an upload's directory: 4 calls with the lstat, not 7). An entry
  * that vanishes meanwhile is fine; one created meanwhile makes it go round again.
  */
 async function removeDirectory(dir: string): Promise<void> {
