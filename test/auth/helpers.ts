@@ -16,6 +16,27 @@ export async function writeHtpasswd(dir: string, users: Readonly<Record<string, 
   return path;
 }
 
+/**
+ * A config.yml for the real server with filesystem storage under `root` and the built-in token
+ * service over `htpasswd`, the realm taken from the host the client asked for; `more` is appended
+ * (an `access` section, `http.tls`).
+ */
+export function tokenServiceYaml(root: string, service: string, htpasswd: string, more = '', scheme: 'http' | 'https' = 'http'): string {
+  return `version: 0.1
+storage:
+  filesystem:
+    rootdirectory: ${root}
+auth:
+  token:
+    realm: ${scheme}://unused.invalid/auth/token
+    autoredirect: true
+    service: ${service}
+    issuer: ${service}
+tokenservice:
+  htpasswd: ${htpasswd}
+${more}`;
+}
+
 export const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 /** A TestClient that sends an Authorization header with every request. */

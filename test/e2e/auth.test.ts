@@ -13,7 +13,7 @@ import { buildImage, imageBlobs, writeLayout } from '../helpers/oci-layout.js';
 import { requireProgram, startWharfProcess, type WharfProcess } from '../helpers/process.js';
 import { makeClients, verifyLayout, type Clients } from '../helpers/clients.js';
 import { issue, makeCA } from '../helpers/certs.js';
-import { USERS, writeHtpasswd } from '../auth/helpers.js';
+import { USERS, tokenServiceYaml, writeHtpasswd } from '../auth/helpers.js';
 
 const image = buildImage([{ 'etc/hello.txt': 'hello through auth\n' }, { 'bin/tool': Buffer.alloc(30_000, 3) }]);
 
@@ -120,19 +120,7 @@ ${RULES_YAML}`, true);
 describe('e2e: the built-in token service', () => {
   let setup: Setup | undefined;
   before(async () => {
-    setup = await setUp('token', async (work) => `version: 0.1
-storage:
-  filesystem:
-    rootdirectory: ${join(work, 'root')}
-auth:
-  token:
-    realm: http://unused.invalid/auth/token
-    autoredirect: true
-    service: wharf-e2e
-    issuer: wharf-e2e
-tokenservice:
-  htpasswd: ${await writeHtpasswd(work)}
-${RULES_YAML}`, true);
+    setup = await setUp('token', async (work) => tokenServiceYaml(join(work, 'root'), 'wharf-e2e', await writeHtpasswd(work), RULES_YAML), true);
   });
   after(async () => tearDown(setup));
   skopeoScenario(() => setup!);
@@ -154,23 +142,12 @@ describe('e2e: podman login, push and pull over HTTPS with a test CA', () => {
       certDir = join(work, 'certs.d');
       await mkdir(certDir);
       await copyFile(ca.cert, join(certDir, 'ca.crt'));
-      return `version: 0.1
-storage:
-  filesystem:
-    rootdirectory: ${join(work, 'root')}
-http:
+      const tls = `http:
   tls:
     certificate: ${server.cert}
     key: ${server.key}
-auth:
-  token:
-    realm: https://unused.invalid/auth/token
-    autoredirect: true
-    service: wharf-tls
-    issuer: wharf-tls
-tokenservice:
-  htpasswd: ${await writeHtpasswd(work)}
-${RULES_YAML}`;
+`;
+      return tokenServiceYaml(join(work, 'root'), 'wharf-tls', await writeHtpasswd(work), `${tls}${RULES_YAML}`, 'https');
     }, false);
   });
   after(async () => tearDown(setup));

@@ -17,7 +17,7 @@ import { requireProgram, startWharfProcess, type WharfProcess } from '../helpers
 import { makeClients, sha256Hex, verifyLayout, type Clients, type Manifestish } from '../helpers/clients.js';
 import { OCI_MANIFEST } from '../helpers/client.js';
 import { startContainerDaemons, type ContainerDaemons } from '../helpers/container-daemons.js';
-import { USERS, writeHtpasswd } from '../auth/helpers.js';
+import { USERS, tokenServiceYaml, writeHtpasswd } from '../auth/helpers.js';
 
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 /** The platform docker picks from an index on this machine. */
@@ -102,19 +102,7 @@ describe('e2e: docker and containerd', () => {
     const work = join(tmpdir(), `wharf-dc-${randomBytes(4).toString('hex')}`);
     await mkdir(work, { recursive: true });
     const tokenConfig = join(work, 'token.yml');
-    await writeFile(tokenConfig, `version: 0.1
-storage:
-  filesystem:
-    rootdirectory: ${join(work, 'guarded')}
-auth:
-  token:
-    realm: http://unused.invalid/auth/token
-    autoredirect: true
-    service: wharf-dc
-    issuer: wharf-dc
-tokenservice:
-  htpasswd: ${await writeHtpasswd(work)}
-`);
+    await writeFile(tokenConfig, tokenServiceYaml(join(work, 'guarded'), 'wharf-dc', await writeHtpasswd(work)));
     const plain = (name: string) => startWharfProcess({ REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY: join(work, name), REGISTRY_STORAGE_DELETE_ENABLED: 'true' });
     const [source, fresh, guarded] = await Promise.all([plain('source'), plain('fresh'), startWharfProcess({}, tokenConfig)]);
     const clients = await makeClients(join(work, 'clients'), [source.host, fresh.host, guarded.host]);
