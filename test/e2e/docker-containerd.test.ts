@@ -2,8 +2,9 @@
  * End to end with the Docker engine and containerd (Debian's `docker.io` and `containerd`, private
  * daemons: test/helpers/container-daemons.ts) against the real server: pulls of an image and of a
  * multi-arch index that skopeo pushed, pushes to a registry holding none of the blobs (checked
- * byte for byte by pulling them back with skopeo), cross-repository mounts, pulls by digest, and
- * `docker login` / `ctr --user` through the built-in token service.
+ * byte for byte: pulled back with skopeo, or fetched blob by blob), cross-repository mounts,
+ * `docker manifest` lists, pulls by digest, and `docker login` / `ctr --user` through the built-in
+ * token service.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
