@@ -35,3 +35,17 @@ export async function startTestWharf(overrides: Partial<WharfOptions> = {}): Pro
   if (running.url === undefined) throw new Error('test server has no TCP address');
   return { ...running, url: running.url, driver };
 }
+
+/**
+ * Waits until the file at driver path `path` holds at least `size` bytes, for at most `maxMs`: a
+ * server busy with other suites may not have read a body's last bytes off the socket yet, and a
+ * writer that gathers bytes (an object store's, or the filesystem's batches) may show the last ones
+ * only when the body ends, in which case it waits the whole time.
+ */
+export async function untilStored(driver: StorageDriver, path: string, size: number, maxMs = 3_000): Promise<void> {
+  for (const deadline = Date.now() + maxMs; Date.now() < deadline; ) {
+    const info = await driver.stat(path).catch(() => undefined);
+    if (info !== undefined && info.size >= size) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

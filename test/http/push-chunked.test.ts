@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { startTestWharf, type TestWharf } from '../helpers/wharf.js';
+import { startTestWharf, untilStored, type TestWharf } from '../helpers/wharf.js';
 import { TestClient, errorCode, sha256, sha512 } from '../helpers/client.js';
 import { paths } from '../../src/registry/paths.js';
 
@@ -210,21 +210,6 @@ describe('cancel (DELETE <location>)', () => {
 });
 
 /**
- * Waits until the upload at `location` holds `size` bytes in storage, for at most `maxMs`: a
- * server busy with other suites may not have read a body's last bytes off the socket yet. (A
- * writer that gathers bytes, an object store's or the filesystem's, may show the last ones only
- * when the body ends: then it waits the whole time.)
- */
-async function untilStored(location: string, size: number, maxMs = 3_000): Promise<void> {
-  const uuid = new URL(location).pathname.split('/').pop() ?? '';
-  for (const deadline = Date.now() + maxMs; Date.now() < deadline; ) {
-    const info = await wharf.driver.stat(paths.uploadData(NAME, uuid)).catch(() => undefined);
-    if (info !== undefined && info.size >= size) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/**
  * Sends a PATCH whose headers announce `announced` bytes, writes only `sent`, lets the server take
  * them (the upload reaching `storedAfter` bytes), then drops the connection.
  */
@@ -243,7 +228,7 @@ async function cutOffPatch(location: string, announced: number, sent: Buffer, st
   socket.write(sent);
   // Let the server take what was sent before the connection drops.
   await new Promise((resolve) => setTimeout(resolve, 100));
-  await untilStored(location, storedAfter);
+  await untilStored(wharf.driver, paths.uploadData(NAME, url.pathname.split('/').pop() ?? ''), storedAfter);
   socket.destroy();
 }
 

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { startTestWharf, type TestWharf } from '../helpers/wharf.js';
+import { startTestWharf, untilStored, type TestWharf } from '../helpers/wharf.js';
 import { TestClient, sha256, sha512 } from '../helpers/client.js';
 import { createStorageDriver } from '../../src/storage/drivers.js';
 import { paths } from '../../src/registry/paths.js';
@@ -118,12 +118,8 @@ async function cutOffPatch(wharf: TestWharf, path: string, announced: number, se
   await new Promise<void>((resolve) => socket.once('connect', resolve));
   socket.write(`PATCH ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: ${announced}\r\n\r\n`);
   socket.write(sent);
-  const data = paths.uploadData(NAME, path.split('/').pop() ?? '');
-  for (const deadline = Date.now() + 3_000; Date.now() < deadline; ) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    const info = await wharf.driver.stat(data).catch(() => undefined);
-    if (info !== undefined && info.size >= storedAfter) break;
-  }
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await untilStored(wharf.driver, paths.uploadData(NAME, path.split('/').pop() ?? ''), storedAfter);
   socket.destroy();
 }
 

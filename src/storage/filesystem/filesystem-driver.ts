@@ -86,6 +86,18 @@ async function exists(full: string): Promise<boolean> {
   }
 }
 
+/** Opens `full` with `flags`, making its parent directories when they are missing (again if a delete races). */
+async function openMakingParents(full: string, flags: string): Promise<FileHandle> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fs.open(full, flags);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT' || attempt >= RETRIES) throw err;
+      await fs.mkdir(nodePath.dirname(full), { recursive: true });
+    }
+  }
+}
+
 /**
  * Removes a directory and everything below it, symbolic links as links: one readdir per directory
  * (whose entries say which are directories), an unlink per file and an rmdir, where fs.rm stats
@@ -240,16 +252,12 @@ export class FilesystemDriver implements StorageDriver {
    * path sees it or not: nothing to stage (an upload's `data` at POST: 2 calls instead of 4).
    */
   async #createEmpty(full: string): Promise<boolean> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await (await fs.open(full, 'wx')).close();
-        return true;
-      } catch (err) {
-        const code = errnoCode(err);
-        if (code === 'EEXIST') return false;
-        if (code !== 'ENOENT' || attempt >= RETRIES) throw err;
-        await fs.mkdir(nodePath.dirname(full), { recursive: true });
-      }
+    try {
+      await (await openMakingParents(full, 'wx')).close();
+      return true;
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') return false;
+      throw err;
     }
   }
 
@@ -290,15 +298,7 @@ export class FilesystemDriver implements StorageDriver {
 
   async writer(path: string, options?: WriterOptions): Promise<FileWriter> {
     const full = this.fullPath(path);
-    let fh: FileHandle | undefined;
-    for (let attempt = 0; fh === undefined; attempt++) {
-      try {
-        fh = await fs.open(full, options?.append ? 'a' : 'w');
-      } catch (err) {
-        if (errnoCode(err) !== 'ENOENT' || attempt >= RETRIES) throw err;
-        await fs.mkdir(nodePath.dirname(full), { recursive: true });
-      }
-    }
+    const fh = await openMakingParents(full, options?.append ? 'a' : 'w');
     let size = 0;
     if (options?.append) {
       try {
