@@ -5,8 +5,8 @@
  * in pieces of any size. So the bytes gather in an aligned slot, and each slot that fills goes to
  * the disk with an asynchronous write while the next one gathers, so the thread copies and the
  * disk writes at the same time. A file holds one slot, and up to `SLOTS_PER_FILE` while all files
- * together hold fewer than `SHARED_SLOTS`: one upload gets the disk's pace, and twenty at once stay
- * within a slot or two each. When the stream ends, flush()
+ * together hold fewer than `SHARED_SLOTS`: one upload gets the disk's pace (4 MiB of writes in
+ * flight), and many at once stay within a slot or two each. When the stream ends, flush()
  * writes the whole blocks gathered, and the last partial block through the file's other,
  * buffered, descriptor, so the file holds exactly the bytes taken.
  *
@@ -30,9 +30,9 @@ export interface DirectFile {
 }
 
 /** Slots one file may hold, where the shared limit allows. */
-export const SLOTS_PER_FILE = 2;
+export const SLOTS_PER_FILE = 4;
 /** Slots all files together hold before each is held to its first one. */
-export const SHARED_SLOTS = 8;
+export const SHARED_SLOTS = 16;
 
 function ioError(message: string): Error {
   return Object.assign(new Error(message), { code: 'EIO' });
