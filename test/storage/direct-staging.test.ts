@@ -92,6 +92,24 @@ describe('direct staging', () => {
     assert.equal(slots.inUse, 0);
   });
 
+  it('gives back all but one slot once flushed, and takes more again if more bytes come', async () => {
+    const slots = new AlignedSlots(SLOT);
+    const file = open('spare', false);
+    const staging = new DirectStaging(file, slots);
+    const content = randomBytes((SLOTS_PER_FILE + 2) * SLOT + 100);
+    await staging.take(pieces(content.subarray(0, (SLOTS_PER_FILE + 1) * SLOT), [SLOT]));
+    assert.equal(slots.inUse, SLOTS_PER_FILE);
+    await staging.flush();
+    assert.equal(slots.inUse, 1, 'only the slot gathering is held after a flush');
+    await staging.take(pieces(content.subarray((SLOTS_PER_FILE + 1) * SLOT), [SLOT]));
+    await staging.flush();
+    assert.equal(slots.inUse, 1);
+    await staging.close();
+    file.close();
+    assert.equal(slots.inUse, 0);
+    assert.deepEqual(fs.readFileSync(join(dir, 'spare')), content);
+  });
+
   it('fails the flush and every later call once a disk write failed', async () => {
     const slots = new AlignedSlots(SLOT);
     const path = join(dir, 'readonly');

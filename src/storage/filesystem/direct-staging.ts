@@ -8,7 +8,8 @@
  * together hold fewer than `SHARED_SLOTS`: one upload gets the disk's pace (4 MiB of writes in
  * flight), and many at once stay within a slot or two each. When the stream ends, flush()
  * writes the whole blocks gathered, and the last partial block through the file's other,
- * buffered, descriptor, so the file holds exactly the bytes taken.
+ * buffered, descriptor, so the file holds exactly the bytes taken, and gives back every slot but
+ * the one gathering.
  *
  * A file opened to continue an upload starts with its partial last block read back into the slot,
  * since the next aligned write covers that block again.
@@ -133,6 +134,11 @@ export class DirectStaging {
       await this.#guard(pwriteAll(this.file.bufferedFd, this.#slot.subarray(from), end - this.#stored, this.#stored));
       this.#stored = end;
     }
+    // A writer ends with a flush. The slots that only carried writes go back now rather than at
+    // close, which comes later (after a background fdatasync): the next file, such as the next PATCH
+    // of a chunked upload, takes them instead of mapping in more memory that then stays resident.
+    for (const slot of this.#free.splice(0)) if (slot !== this.#slot) this.slots.give(slot);
+    this.#held = 1;
   }
 
   /** Waits for the writes in flight and gives the slots back; bytes not flushed are dropped. */
