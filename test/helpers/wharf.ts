@@ -1,9 +1,11 @@
 /** Starts Wharf in-process on a free loopback port, for HTTP tests. */
+import { connect } from 'node:net';
 import { MemoryDriver } from '../../src/storage/memory/memory-driver.js';
 import { wrapDriver } from '../../src/storage/base.js';
 import type { StorageDriver } from '../../src/storage/driver.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { objectStoreDriver } from './object-store.js';
+import { paths } from '../../src/registry/paths.js';
 import { DEFAULT_CACHE, DEFAULT_LIMITS, DEFAULT_TIMEOUTS, startWharf, type RunningWharf, type WharfOptions } from '../../src/startup.js';
 
 export interface TestWharf extends RunningWharf {
@@ -48,4 +50,26 @@ export async function untilStored(driver: StorageDriver, path: string, size: num
     if (info !== undefined && info.size >= size) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * Sends a PATCH to the upload at `location` (a URL or a path on `wharf`) of repository `name`,
+ * whose headers announce `announced` bytes (and `range`, if given), writes only `sent`, and drops
+ * the connection once the upload's data holds `storedAfter` bytes (see untilStored).
+ */
+export async function cutOffPatch(wharf: TestWharf, name: string, location: string, announced: number, sent: Buffer, storedAfter: number, range?: string): Promise<void> {
+  const url = new URL(location, wharf.url);
+  const socket = connect(Number(url.port), url.hostname);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.on('error', () => {});
+  socket.write(
+    `PATCH ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/octet-stream\r\n` +
+    `Content-Length: ${announced}\r\n${range === undefined ? '' : `Content-Range: ${range}\r\n`}\r\n`,
+  );
+  socket.write(sent);
+  await untilStored(wharf.driver, paths.uploadData(name, url.pathname.split('/').pop() ?? ''), storedAfter);
+  socket.destroy();
 }

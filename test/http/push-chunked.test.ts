@@ -6,8 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
-import { startTestWharf, untilStored, type TestWharf } from '../helpers/wharf.js';
+import { cutOffPatch, startTestWharf, type TestWharf } from '../helpers/wharf.js';
 import { TestClient, errorCode, sha256, sha512 } from '../helpers/client.js';
 import { paths } from '../../src/registry/paths.js';
 
@@ -209,29 +208,6 @@ describe('cancel (DELETE <location>)', () => {
   });
 });
 
-/**
- * Sends a PATCH whose headers announce `announced` bytes, writes only `sent`, lets the server take
- * them (the upload reaching `storedAfter` bytes), then drops the connection.
- */
-async function cutOffPatch(location: string, announced: number, sent: Buffer, storedAfter: number, range?: string): Promise<void> {
-  const url = new URL(location);
-  const socket = connect(Number(url.port), url.hostname);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  socket.on('error', () => {});
-  socket.write(
-    `PATCH ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/octet-stream\r\n` +
-    `Content-Length: ${announced}\r\n${range === undefined ? '' : `Content-Range: ${range}\r\n`}\r\n`,
-  );
-  socket.write(sent);
-  // Let the server take what was sent before the connection drops.
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  await untilStored(wharf.driver, paths.uploadData(NAME, url.pathname.split('/').pop() ?? ''), storedAfter);
-  socket.destroy();
-}
-
 /** The upload's Range once it stops changing (the server finishes the cut-off request on its own time). */
 async function settledRange(location: string): Promise<string | null> {
   let previous: string | null | undefined;
@@ -253,7 +229,7 @@ describe('a body cut off mid-PATCH', () => {
       const { location, uuid } = await startSession();
       assert.equal((await patch(location, content.subarray(0, 50_000), 0)).status, 202);
       const sent = content.subarray(50_000, 170_000);
-      await cutOffPatch(location, 250_000, sent, 50_000 + sent.length, withRange ? '50000-299999' : undefined);
+      await cutOffPatch(wharf, NAME, location, 250_000, sent, 50_000 + sent.length, withRange ? '50000-299999' : undefined);
 
       const range = await settledRange(location);
       const stored = 50_000 + sent.length;
@@ -275,7 +251,7 @@ describe('a body cut off mid-PATCH', () => {
   it('a cut-off body then a retry of the whole chunk → 416 naming the stored size', async () => {
     const content = randomBytes(100_000);
     const { location } = await startSession();
-    await cutOffPatch(location, 100_000, content.subarray(0, 40_000), 40_000, '0-99999');
+    await cutOffPatch(wharf, NAME, location, 100_000, content.subarray(0, 40_000), 40_000, '0-99999');
     const range = await settledRange(location);
     assert.equal(range, '0-39999');
     const retry = await patch(location, content, 0);

@@ -8,11 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
-import { startTestWharf, untilStored, type TestWharf } from '../helpers/wharf.js';
+import { cutOffPatch, startTestWharf, type TestWharf } from '../helpers/wharf.js';
 import { TestClient, sha256, sha512 } from '../helpers/client.js';
 import { createStorageDriver } from '../../src/storage/drivers.js';
-import { paths } from '../../src/registry/paths.js';
 
 const NAME = 'restart/app';
 let dir: string;
@@ -105,24 +103,6 @@ describe('upload status after a restart', () => {
   });
 });
 
-/**
- * Sends a PATCH announcing `announced` bytes, writes only `sent`, and drops the connection once
- * the upload's data holds `storedAfter` bytes, or after 3 s: a server busy with other suites may
- * not have read the last bytes off the socket yet, and the filesystem writer shows a batch's bytes
- * only when it is full or the body ends.
- */
-async function cutOffPatch(wharf: TestWharf, path: string, announced: number, sent: Buffer, storedAfter: number): Promise<void> {
-  const url = new URL(wharf.url);
-  const socket = connect(Number(url.port), url.hostname);
-  socket.on('error', () => {});
-  await new Promise<void>((resolve) => socket.once('connect', resolve));
-  socket.write(`PATCH ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: ${announced}\r\n\r\n`);
-  socket.write(sent);
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  await untilStored(wharf.driver, paths.uploadData(NAME, path.split('/').pop() ?? ''), storedAfter);
-  socket.destroy();
-}
-
 describe('a body cut off mid-PATCH on the filesystem driver', () => {
   it('stays resumable at the stored size, across a restart too', async () => {
     const content = randomBytes(400_000);
@@ -131,7 +111,7 @@ describe('a body cut off mid-PATCH on the filesystem driver', () => {
     const path = pathOf(start.headers.get('location') ?? '');
     assert.equal((await patch(first.client, path, content.subarray(0, 100_000), 0)).status, 202);
     const sent = content.subarray(100_000, 250_000);
-    await cutOffPatch(first.wharf, path, 300_000, sent, 100_000 + sent.length);
+    await cutOffPatch(first.wharf, NAME, path, 300_000, sent, 100_000 + sent.length);
     const expected = `0-${100_000 + sent.length - 1}`;
     let range: string | null = null;
     for (let i = 0; i < 40 && range !== expected; i++) {
