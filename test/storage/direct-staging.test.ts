@@ -1,8 +1,8 @@
 /**
  * The staging of files written with O_DIRECT (src/storage/filesystem/direct-staging.ts), on real
  * files: bytes in pieces of any size end up exactly in the file, an upload continued at a size
- * that is not a whole block keeps its last block, slots go back, and a failed disk write fails
- * every later call.
+ * that is not a whole block keeps its last block, slots go back, the chunks taken are emptied, and
+ * a failed disk write fails every later call.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -108,6 +108,22 @@ describe('direct staging', () => {
     file.close();
     assert.equal(slots.inUse, 0);
     assert.deepEqual(fs.readFileSync(join(dir, 'spare')), content);
+  });
+
+  it('empties the chunks it took, so their memory is freed at once, and takes the same memory twice in one call', async () => {
+    const slots = new AlignedSlots(SLOT);
+    const file = open('released', false);
+    const staging = new DirectStaging(file, slots);
+    const content = randomBytes(3 * SLOT + 500);
+    const chunks = pieces(content, [SLOT / 2, 3000]);
+    const twice = pieces(randomBytes(700), [700])[0]!;
+    const twiceBytes = Buffer.from(new Uint8Array(twice));
+    assert.equal(await staging.take([...chunks, twice, twice]), content.length + 2 * twiceBytes.length);
+    for (const chunk of [...chunks, twice]) assert.equal(chunk.byteLength, 0, 'the chunk is detached');
+    await staging.flush();
+    await staging.close();
+    file.close();
+    assert.deepEqual(fs.readFileSync(join(dir, 'released')), Buffer.concat([content, twiceBytes, twiceBytes]));
   });
 
   it('fails the flush and every later call once a disk write failed', async () => {
