@@ -35,14 +35,21 @@ export const DIRECT_FROM_BYTES = 64 * 1024 * 1024;
 const BATCH_BYTES = 128 * 1024;
 /**
  * With O_DIRECT, a writer's batches may queue at the write thread, so the thread has the next one
- * as soon as a slot is free instead of waiting a round trip for the main thread to send it (512 MiB
- * push, 8 runs each alternating: 217-313 MiB/s, median 258, with one at a time; 215-356, median
- * 283, with 4; docs/benchmarks.md, "Seventh pass"). The thread takes a direct file's requests in order, and a failed write fails
- * every later one (direct-staging.ts), so a queued batch never lands behind a missing one.
- * Appends stay one at a time: a failed writev may have appended part of its batch, and the next
- * batch would land after that part.
+ * as soon as a slot is free instead of waiting a round trip for the main thread to send it. One
+ * writer may have up to DIRECT_BATCHES_IN_FLIGHT (2 MiB) there while all writers together have
+ * fewer than DIRECT_BATCHES_SHARED; past that, each has one at a time, so many large uploads at
+ * once hold little more than one does. A 512 MiB push, medians of 5 sets of 3 runs alternating:
+ * 286-330 MiB/s with 4 per writer, 315-354 with 16; 16 per writer with no shared limit took
+ * sixteen 96 MiB uploads at once from 129 to 143 MiB of RSS (docs/benchmarks.md, "Eleventh pass").
+ * The thread takes a direct file's requests in order, and a failed write fails every later one
+ * (direct-staging.ts), so a queued batch never lands behind a missing one. Appends stay one at a
+ * time: a failed writev may have appended part of its batch, and the next batch would land after
+ * that part.
  */
-const DIRECT_BATCHES_IN_FLIGHT = 4;
+const DIRECT_BATCHES_IN_FLIGHT = 16;
+const DIRECT_BATCHES_SHARED = 16;
+/** Direct batches with the write thread, from every writer in the process. */
+let directBatchesInFlight = 0;
 /** Per open writer: what the stream queues while a batch is with the write thread. */
 const WRITE_HIGH_WATER_MARK = 128 * 1024;
 
@@ -106,13 +113,13 @@ export class FilesystemWriter extends BaseFileWriter {
     const batch = this.#batch;
     this.#batch = [];
     this.#batchBytes = 0;
-    await this.#settleSend(this.#direct ? DIRECT_BATCHES_IN_FLIGHT - 1 : 0);
+    await this.#waitForRoom();
     if (batch.length === 0) return;
     const fh = this.#fh;
     if (!fh) throw new StorageError(`${this.driverName}: write after close: ${this.path}`, this.driverName, this.path);
     if (this.openDirect && this.#sent >= DIRECT_FROM_BYTES) await this.#goDirect(fh);
     const direct = this.#direct;
-    const sent = direct ? writeThread.writeDirect(direct.file, batch, this.handOverChunks) : writeThread.write(fh.fd, batch, this.handOverChunks);
+    const sent = direct ? this.#sendDirect(direct.file, batch) : writeThread.write(fh.fd, batch, this.handOverChunks);
     const sending = sent.then((written) => {
       this.#sent += written;
       this.#unsynced += written;
@@ -134,12 +141,25 @@ export class FilesystemWriter extends BaseFileWriter {
     if (direct) this.#direct = { fh: direct, file: { id: nextDirectId++, fd: direct.fd, bufferedFd: fh.fd, size: this.#sent } };
   }
 
+  #sendDirect(file: DirectFile, batch: Buffer[]): Promise<number> {
+    directBatchesInFlight++;
+    return writeThread.writeDirect(file, batch, this.handOverChunks).finally(() => directBatchesInFlight--);
+  }
+
   /**
-   * Waits until at most `keep` batches are with the write thread, and throws what writing the
-   * others failed with.
+   * Waits until the next batch may go to the write thread (see DIRECT_BATCHES_IN_FLIGHT), and
+   * throws what writing an earlier one failed with.
    */
-  async #settleSend(keep = 0): Promise<void> {
-    while (this.#sending.length > keep) await this.#sending.shift();
+  async #waitForRoom(): Promise<void> {
+    if (!this.#direct) return this.#settleSend();
+    const full = (): boolean =>
+      this.#sending.length >= DIRECT_BATCHES_IN_FLIGHT || (this.#sending.length > 0 && directBatchesInFlight >= DIRECT_BATCHES_SHARED);
+    while (full()) await this.#sending.shift();
+  }
+
+  /** Waits until no batch is with the write thread, and throws what writing one failed with. */
+  async #settleSend(): Promise<void> {
+    while (this.#sending.length > 0) await this.#sending.shift();
   }
 
   /** Takes chunks into the batch; the stream waits only when a full batch must wait its turn. */
