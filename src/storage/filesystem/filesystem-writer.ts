@@ -38,9 +38,10 @@ const BATCH_BYTES = 128 * 1024;
  * as soon as a slot is free instead of waiting a round trip for the main thread to send it. One
  * writer may have up to DIRECT_BATCHES_IN_FLIGHT (2 MiB) there while all writers together have
  * fewer than DIRECT_BATCHES_SHARED; past that, each has one at a time, so many large uploads at
- * once hold little more than one does. A 512 MiB push, medians of 5 sets of 3 runs alternating:
+ * once hold one batch each, and one upload alone gets the lot. A 512 MiB push, medians of 5 sets of 3 runs alternating:
  * 286-330 MiB/s with 4 per writer, 315-354 with 16; 16 per writer with no shared limit took
- * sixteen 96 MiB uploads at once from 129 to 143 MiB of RSS (docs/benchmarks.md, "Eleventh pass").
+ * sixteen 96 MiB uploads at once from 129 to 143 MiB of RSS, and with it 124 (docs/benchmarks.md,
+ * "Eleventh pass").
  * The thread takes a direct file's requests in order, and a failed write fails every later one
  * (direct-staging.ts), so a queued batch never lands behind a missing one. Appends stay one at a
  * time: a failed writev may have appended part of its batch, and the next batch would land after
