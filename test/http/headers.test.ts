@@ -1,7 +1,8 @@
 /**
  * Headers clients rely on: Docker-Distribution-API-Version, configured `http.headers` and
  * X-Request-Id on every response (successes, errors, unknown routes); the blob headers; HEAD with
- * Content-Length and not one byte of body (checked on the wire); containerd's `?ns=`.
+ * Content-Length and not one byte of body, a 204 with neither (checked on the wire); containerd's
+ * `?ns=`.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -181,15 +182,25 @@ describe('Location of an upload', () => {
 });
 
 describe('body sizes', () => {
-  it('Content-Length of a 201/202/204 is 0', async () => {
+  it('Content-Length of a 201/202 is 0', async () => {
     const start = await client.request(`/v2/${NAME}/blobs/uploads/`, { method: 'POST' });
     assert.equal(start.headers.get('content-length'), '0');
     const location = start.headers.get('location') ?? '';
     const content = randomBytes(10);
-    const status = await client.request(location);
-    assert.equal(status.status, 204);
     const put = await client.request(`${location}?digest=${sha256(content)}`, { method: 'PUT', body: content });
     assert.equal(put.status, 201);
     assert.equal(put.headers.get('content-length'), '0');
+  });
+
+  it('a 204 (upload status, upload cancelled) has no Content-Length and no body, on the wire', async () => {
+    const start = await client.request(`/v2/${NAME}/blobs/uploads/`, { method: 'POST' });
+    const path = new URL(start.headers.get('location') ?? '', wharf.url).pathname;
+    for (const method of ['GET', 'DELETE']) {
+      const { status, headers, body } = parseRaw(await rawExchange(`${method} ${path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n`));
+      assert.equal(status, 204, method);
+      assert.equal(headers.get('content-length'), undefined, method);
+      assert.equal(headers.get('transfer-encoding'), undefined, method);
+      assert.equal(body.length, 0, method);
+    }
   });
 });

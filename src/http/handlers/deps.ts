@@ -39,7 +39,9 @@ export type Handlers = Readonly<Partial<Record<HandlerName, Handler>>>;
 export function sendEmpty(ctx: HttpContext, status: number, headers: Readonly<Record<string, string | number>> = {}): void {
   ctx.res.statusCode = status;
   for (const [name, value] of Object.entries(headers)) ctx.res.setHeader(name, value);
-  ctx.res.setHeader('Content-Length', 0);
+  // RFC 9110 forbids Content-Length on a 204, and Envoy-based proxies (Istio, Contour) answer 502
+  // to one that has it; distribution sends none there either.
+  if (status !== 204) ctx.res.setHeader('Content-Length', 0);
   ctx.res.end();
 }
 
