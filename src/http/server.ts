@@ -32,10 +32,19 @@ export interface RunningServer {
   close(drainMs?: number): Promise<void>;
 }
 
+/**
+ * The most a request's header block may hold; past it the answer is 431. Node's default is 16 KiB,
+ * which refuses a large bearer token (a JWT carrying many scopes or group claims) that distribution,
+ * taking up to Go's 1 MiB, serves. 64 KiB is above Envoy's default limit (60 KiB), so anything such
+ * a proxy passes on gets through.
+ */
+export const MAX_HEADER_BYTES = 64 * 1024;
+
 /** Serves HTTPS when `tls` is given (`http.tls`), plain HTTP otherwise. */
 export async function startServer(listener: RequestListener, address: ListenAddress, timeouts: ServerTimeouts, tls?: TlsSettings): Promise<RunningServer> {
   const options: ServerOptions = {
     headersTimeout: timeouts.headerMs,
+    maxHeaderSize: MAX_HEADER_BYTES,
     requestTimeout: timeouts.requestMs,
     keepAliveTimeout: Math.min(timeouts.idleMs, 65_000),
     connectionsCheckingInterval: Math.max(250, Math.min(1000, Math.floor(timeouts.headerMs / 4))),

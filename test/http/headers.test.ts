@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
+import { MAX_HEADER_BYTES } from '../../src/http/server.js';
 import { startTestWharf, type TestWharf } from '../helpers/wharf.js';
 import { TestClient, sha256 } from '../helpers/client.js';
 
@@ -152,6 +153,12 @@ describe('HEAD on the wire', () => {
     const { status, body } = parseRaw(raw);
     assert.equal(status, 404);
     assert.equal(body.length, 0);
+  });
+
+  it('a 40 KiB header block (a large bearer token, say) is served; one past MAX_HEADER_BYTES gets 431', async () => {
+    const request = (bytes: number): string => `GET /v2/ HTTP/1.1\r\nHost: test\r\nX-Large: ${'x'.repeat(bytes)}\r\nConnection: close\r\n\r\n`;
+    assert.equal(parseRaw(await rawExchange(request(40 * 1024))).status, 200);
+    assert.equal(parseRaw(await rawExchange(request(MAX_HEADER_BYTES))).status, 431);
   });
 
   it('GET with keep-alive: two requests on one connection both answered', async () => {
