@@ -26,6 +26,16 @@ export interface AccessItem {
 /** What a request needs: an identity at least, and the listed access. */
 export interface AccessRequirement {
   readonly items: readonly AccessItem[];
+  /**
+   * Access the request can use but does not need (a blob mount's `pull` on `from`). A challenge
+   * names it after `items`, as distribution's does, so the token the client asks for next covers it.
+   */
+  readonly wanted?: readonly AccessItem[];
+}
+
+/** The access a Bearer challenge names: what the request needs, then what it can use. */
+export function challengedAccess(required: AccessRequirement): readonly AccessItem[] {
+  return required.wanted === undefined ? required.items : [...required.items, ...required.wanted];
 }
 
 export const LOGIN_ONLY: AccessRequirement = { items: [] };

@@ -2,7 +2,7 @@
  * `auth.silly`, for development, as distribution has it: any request carrying an Authorization
  * header (any value) may do anything; one without gets a Bearer challenge with realm and service.
  */
-import type { AccessRequirement } from './access.js';
+import { challengedAccess, type AccessRequirement } from './access.js';
 import { bearerChallenge } from './challenge.js';
 import { unauthorized, type AuthRequest, type Authorizer, type Caller } from './authorizer.js';
 
@@ -13,7 +13,8 @@ export class SillyAuthorizer implements Authorizer {
 
   async authorize(request: AuthRequest, required: AccessRequirement): Promise<Caller> {
     if (request.authorization === undefined || request.authorization === '') {
-      throw unauthorized(bearerChallenge(this.realm, this.service, required.items), required.items);
+      const asked = challengedAccess(required);
+      throw unauthorized(bearerChallenge(this.realm, this.service, asked), asked);
     }
     return SILLY;
   }

@@ -6,7 +6,7 @@
  * repositories the catalog lists; with an outside token service the catalog lists them all, as
  * distribution does, once the token grants `registry:catalog:*`.
  */
-import { covers, repositoryAccess, type AccessRequirement, type Identity } from './access.js';
+import { challengedAccess, covers, repositoryAccess, type AccessRequirement, type Identity } from './access.js';
 import type { AccessRules } from './access-rules.js';
 import { bearerChallenge } from './challenge.js';
 import { authorizationParts, unauthorized, type AuthRequest, type Authorizer, type Caller } from './authorizer.js';
@@ -27,16 +27,17 @@ export class TokenAuthorizer implements Authorizer {
     const realm = this.autoRedirectPath !== undefined && request.host !== undefined
       ? `${request.secure === true ? 'https' : 'http'}://${request.host}${this.autoRedirectPath}`
       : this.realm;
+    const asked = challengedAccess(required);
     const parts = authorizationParts(request.authorization);
-    if (parts?.scheme !== 'bearer' || parts.value === '') throw unauthorized(bearerChallenge(realm, this.service, required.items), required.items);
+    if (parts?.scheme !== 'bearer' || parts.value === '') throw unauthorized(bearerChallenge(realm, this.service, asked), asked);
     let token: VerifiedToken;
     try {
       token = await this.verifier.verify(parts.value);
     } catch {
-      throw unauthorized(bearerChallenge(realm, this.service, required.items, 'invalid_token'), required.items, 'invalid token');
+      throw unauthorized(bearerChallenge(realm, this.service, asked, 'invalid_token'), asked, 'invalid token');
     }
     if (!covers(token.access, required.items)) {
-      throw unauthorized(bearerChallenge(realm, this.service, required.items, 'insufficient_scope'), required.items, 'insufficient scope');
+      throw unauthorized(bearerChallenge(realm, this.service, asked, 'insufficient_scope'), asked, 'insufficient scope');
     }
     const identity: Identity = { name: token.subject, via: 'token' };
     const rules = this.rules;

@@ -71,6 +71,19 @@ describe('token auth with the built-in token service', () => {
     assert.equal(catalog.headers.get('www-authenticate'), `Bearer realm="${realm}",service="wharf-test",scope="registry:catalog:*"`);
   });
 
+  it('a mount is challenged for pull on from too, and a token for what the challenge names mounts the blob', async () => {
+    const anonymous = await token(['repository:public/app:pull']);
+    const manifest = (await (await bearer(anonymous).request('/v2/public/app/manifests/v1')).json()) as { layers: { digest: string }[] };
+    const mount = `/v2/private/mounted/blobs/uploads/?mount=${manifest.layers[0]?.digest ?? ''}&from=public/app`;
+    const challenged = await new AuthClient(wharf.url, undefined).request(mount, { method: 'POST' });
+    assert.equal(challenged.status, 401);
+    const scope = 'repository:private/mounted:pull,push repository:public/app:pull';
+    assert.equal(challenged.headers.get('www-authenticate'), `Bearer realm="${realm}",service="wharf-test",scope="${scope}"`);
+    assert.equal((await bearer(await token(scope.split(' '), basic('alice', USERS.alice))).request(mount, { method: 'POST' })).status, 201);
+    // A token without the pull on from is not refused: the mount becomes a plain upload.
+    assert.equal((await bearer(await token(['repository:private/mounted:pull,push'], basic('alice', USERS.alice))).request(mount, { method: 'POST' })).status, 202);
+  });
+
   it('grants what the rules allow and signs a token distribution would accept', async () => {
     const t = await token(['repository:private/app:pull,push', 'repository:hidden/x:pull'], basic('bob', USERS.bob));
     assert.equal(t.token, t.access_token);
