@@ -98,7 +98,7 @@ export class GatedRegistry extends ForwardingRegistry {
   override putManifest(request: PutManifestRequest, ctx: OpContext): Promise<PutManifestResult> {
     return this.gate.write(() => super.putManifest(request, ctx));
   }
-  override deleteManifest(name: string, reference: Reference, ctx: OpContext): Promise<void> {
+  override deleteManifest(name: string, reference: Reference, ctx: OpContext): Promise<readonly string[]> {
     return this.gate.write(() => super.deleteManifest(name, reference, ctx));
   }
 }

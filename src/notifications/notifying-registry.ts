@@ -1,7 +1,7 @@
 /**
  * The registry decorator that emits distribution's events: push (manifest PUT, upload complete),
  * pull (manifest GET/HEAD, blob GET/HEAD, as distribution does), mount, and delete (manifest,
- * tag, blob). Events of changes (push, mount, delete) are on disk before the request is answered;
+ * tag, blob; a manifest deleted by digest also sends one for each tag it took away). Events of changes (push, mount, delete) are on disk before the request is answered;
  * pull events are queued without waiting, so reads pay no disk flush (a crash may lose the pull
  * events of the last moments, never a push's).
  */
@@ -113,9 +113,12 @@ export class NotifyingRegistry extends ForwardingRegistry {
     return result;
   }
 
-  override async deleteManifest(name: string, reference: Reference, ctx: OpContext): Promise<void> {
-    await super.deleteManifest(name, reference, ctx);
-    await this.durable('delete', () => (reference.kind === 'tag' ? { repository: name, tag: reference.tag } : { repository: name, digest: reference.digest.value }), ctx);
+  override async deleteManifest(name: string, reference: Reference, ctx: OpContext): Promise<readonly string[]> {
+    const untagged = await super.deleteManifest(name, reference, ctx);
+    if (reference.kind === 'digest') await this.durable('delete', () => ({ repository: name, digest: reference.digest.value }), ctx);
+    // A delete by digest takes every tag on it away too: one event per tag, after the digest's, as distribution sends.
+    for (const tag of untagged) await this.durable('delete', () => ({ repository: name, tag }), ctx);
+    return untagged;
   }
 }
 

@@ -163,7 +163,7 @@ export class ProxyRegistry extends ForwardingRegistry {
   override async putManifest(request: PutManifestRequest, ctx: OpContext): Promise<PutManifestResult> {
     return this.inner.putManifest({ ...request, name: this.writeName(request.name, ctx) }, ctx);
   }
-  override async deleteManifest(name: string, reference: Reference, ctx: OpContext): Promise<void> {
+  override async deleteManifest(name: string, reference: Reference, ctx: OpContext): Promise<readonly string[]> {
     return this.inner.deleteManifest(this.writeName(name, ctx), reference, ctx);
   }
 }

@@ -34,7 +34,7 @@ export class ReadOnlyRegistry extends ForwardingRegistry {
   override putManifest(): Promise<PutManifestResult> {
     return Promise.reject(readOnly());
   }
-  override deleteManifest(): Promise<void> {
+  override deleteManifest(): Promise<readonly string[]> {
     return Promise.reject(readOnly());
   }
 }
@@ -43,7 +43,7 @@ export class NoDeleteRegistry extends ForwardingRegistry {
   override deleteBlob(): Promise<void> {
     return Promise.reject(deletesDisabled());
   }
-  override deleteManifest(): Promise<void> {
+  override deleteManifest(): Promise<readonly string[]> {
     return Promise.reject(deletesDisabled());
   }
 }

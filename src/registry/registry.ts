@@ -141,7 +141,8 @@ export interface Registry {
 
   getManifest(name: string, reference: Reference, ctx: OpContext): Promise<StoredManifest>;
   putManifest(request: PutManifestRequest, ctx: OpContext): Promise<PutManifestResult>;
-  deleteManifest(name: string, reference: Reference, ctx: OpContext): Promise<void>;
+  /** Resolves with the tags the delete removed: the one named, or every tag on the digest. */
+  deleteManifest(name: string, reference: Reference, ctx: OpContext): Promise<readonly string[]>;
 
   listTags(name: string, page: Page, ctx: OpContext): Promise<TagPage>;
   listReferrers(name: string, subject: Digest, query: ReferrersQuery, ctx: OpContext): Promise<ReferrersPage>;
@@ -181,7 +182,7 @@ export class ForwardingRegistry implements Registry {
   putManifest(request: PutManifestRequest, ctx: OpContext): Promise<PutManifestResult> {
     return this.inner.putManifest(request, ctx);
   }
-  deleteManifest(name: string, reference: Reference, ctx: OpContext): Promise<void> {
+  deleteManifest(name: string, reference: Reference, ctx: OpContext): Promise<readonly string[]> {
     return this.inner.deleteManifest(name, reference, ctx);
   }
   listTags(name: string, page: Page, ctx: OpContext): Promise<TagPage> {

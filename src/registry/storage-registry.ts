@@ -90,7 +90,7 @@ export class StorageRegistry implements Registry {
   putManifest(request: PutManifestRequest, ctx: OpContext): Promise<PutManifestResult> {
     return this.manifests.put(request, ctx);
   }
-  deleteManifest(name: string, reference: Reference, ctx: OpContext): Promise<void> {
+  deleteManifest(name: string, reference: Reference, ctx: OpContext): Promise<readonly string[]> {
     return this.manifests.delete(name, reference, ctx);
   }
   listTags(name: string, page: Page, ctx: OpContext): Promise<TagPage> {

@@ -22,7 +22,7 @@ before(async () => {
 after(() => rm(dir, { recursive: true, force: true }));
 
 describe('notifications', () => {
-  it('delivers push, pull, mount and delete events in order through failures, in distribution\'s envelope', async () => {
+  it('delivers push, pull, mount and delete events (the digest\'s, then its tag\'s) in order through failures, in distribution\'s envelope', async () => {
     const sink = await startSink({ failFirst: 4 });
     const wharf = await startNotifyingWharf(join(dir, 'q1'), [endpoint('sink', sink.url)]);
     try {
@@ -34,9 +34,9 @@ describe('notifications', () => {
       assert.equal(mount.status, 201);
       assert.equal((await client.request(`/v2/team/app/manifests/${image.digest}`, { method: 'DELETE' })).status, 202);
 
-      const events = await sink.waitFor(6);
-      assert.deepEqual(events.map((e) => e.action), ['push', 'push', 'push', 'pull', 'mount', 'delete']);
-      const [config, layerPush, manifestPush, pull, mounted, deleted] = events as Record<string, Record<string, unknown>>[];
+      const events = await sink.waitFor(7);
+      assert.deepEqual(events.map((e) => e.action), ['push', 'push', 'push', 'pull', 'mount', 'delete', 'delete']);
+      const [config, layerPush, manifestPush, pull, mounted, deleted, untagged] = events as Record<string, Record<string, unknown>>[];
       assert.equal(config!.target!.digest, image.config.digest);
       assert.equal(layerPush!.target!.mediaType, 'application/octet-stream');
       assert.equal(layerPush!.target!.size, layer.size);
@@ -58,6 +58,7 @@ describe('notifications', () => {
       assert.equal(mounted!.target!.repository, 'other/app');
       assert.equal(mounted!.target!.fromRepository, 'team/app');
       assert.deepEqual(deleted!.target, { repository: 'team/app', digest: image.digest });
+      assert.deepEqual(untagged!.target, { repository: 'team/app', tag: 'v1' });
       for (const event of events) {
         assert.match(String(event.id), /^[0-9a-f-]{36}$/);
         assert.ok(!Number.isNaN(Date.parse(String(event.timestamp))));
@@ -69,7 +70,7 @@ describe('notifications', () => {
       assert.equal(first.headers['content-type'], EVENTS_MEDIA_TYPE);
       assert.equal(first.headers.authorization, 'Bearer sink-token');
       assert.equal(await metricValue(wharf.metrics, 'registry_notifications_failures_total', { endpoint: 'sink' }), 4);
-      assert.equal(await metricReaches(wharf.metrics, 'registry_notifications_deliveries_total', { endpoint: 'sink' }, 6), 6);
+      assert.equal(await metricReaches(wharf.metrics, 'registry_notifications_deliveries_total', { endpoint: 'sink' }, 7), 7);
       assert.equal(await metricValue(wharf.metrics, 'registry_notifications_events_total', { endpoint: 'sink', action: 'push' }), 3);
       assert.equal(await metricReaches(wharf.metrics, 'registry_notifications_pending', { endpoint: 'sink' }, 0), 0);
     } finally {

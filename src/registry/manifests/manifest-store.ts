@@ -104,11 +104,14 @@ export class ManifestStore {
     return unique.filter((_, i) => !found[i]).map((d) => d.digest.value);
   }
 
-  /** By tag: removes the tag. By digest: removes the revision, every tag on it and its referrers entry. */
-  async delete(name: string, reference: Reference, ctx: OpContext): Promise<void> {
+  /**
+   * By tag: removes the tag. By digest: removes the revision, every tag on it and its referrers
+   * entry. Resolves with the tags removed.
+   */
+  async delete(name: string, reference: Reference, ctx: OpContext): Promise<readonly string[]> {
     if (reference.kind === 'tag') {
       await this.tags.untag(name, reference.tag, ctx);
-      return;
+      return [reference.tag];
     }
     const digest = reference.digest;
     if (!(await linkHolds(this.driver, paths.revisionLink(name, digest), digest, ctx))) {
@@ -116,9 +119,10 @@ export class ManifestStore {
     }
     const bytes = await this.store.getContent(digest, ctx);
     const subject = bytes === undefined ? undefined : subjectOf(bytes);
-    await this.tags.untagDigest(name, digest, ctx);
+    const untagged = await this.tags.untagDigest(name, digest, ctx);
     await deleteIfPresent(this.driver, paths.revisionDir(name, digest), ctx);
     if (subject !== undefined) await this.referrers.remove(name, subject, digest, ctx);
+    return untagged;
   }
 }
 
