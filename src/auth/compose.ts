@@ -6,7 +6,7 @@ import type { Logger } from '../log/logger.js';
 import { AccessRules, type AccessConfig } from './access-rules.js';
 import type { Authorizer } from './authorizer.js';
 import { BasicAuthorizer } from './basic-authorizer.js';
-import { HtpasswdFile } from './htpasswd.js';
+import { HtpasswdFile, PROVISIONED_USER, provisionHtpasswd } from './htpasswd.js';
 import { LoginLimiter, type LoginLimit } from './login-limiter.js';
 import { loadOrCreateSigningKey } from './signing-key.js';
 import { SillyAuthorizer } from './silly-authorizer.js';
@@ -60,8 +60,12 @@ export function createAuth(options: AuthOptions, log: Logger): AuthSetup {
   switch (provider.kind) {
     case 'silly':
       return { authorizer: new SillyAuthorizer(provider.realm, provider.service) };
-    case 'htpasswd':
+    case 'htpasswd': {
+      const password = provisionHtpasswd(provider.path);
+      // Logged once, as distribution does, so the operator can log in; `password` itself is a redacted key.
+      if (password !== undefined) log.warn({ path: provider.path, user: PROVISIONED_USER, initialPassword: password }, 'htpasswd is missing, provisioning with default user');
       return { authorizer: new BasicAuthorizer(new HtpasswdFile(provider.path, warn), provider.realm, rules, limiter) };
+    }
     case 'token': {
       const settings = options.tokenService;
       let tokenService: TokenService | undefined;

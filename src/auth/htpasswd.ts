@@ -5,9 +5,10 @@
  * of user and password, never the password itself) until the file changes, because bcrypt costs
  * tens of milliseconds and clients send Basic credentials with every request.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import bcrypt from 'bcryptjs';
 
 const BCRYPT = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
@@ -35,10 +36,40 @@ export function parseHtpasswd(text: string): HtpasswdEntries {
   return { users, invalidLines };
 }
 
+/** The user a missing `auth.htpasswd.path` is created with, as distribution names it. */
+export const PROVISIONED_USER = 'docker';
+
+/**
+ * Creates a missing htpasswd file (and its directory, 0700) holding one user, `docker`, with a
+ * random password, as distribution does at start-up. Returns that password, to be logged once, or
+ * undefined when the file exists.
+ */
+export function provisionHtpasswd(path: string, cost = 10): string | undefined {
+  try {
+    statSync(path);
+    return undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const password = randomBytes(32).toString('base64url');
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(path, `${entry(PROVISIONED_USER, bcrypt.hashSync(password, cost))}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined; // another instance made it first
+    throw err;
+  }
+  return password;
+}
+
 /** A bcrypt htpasswd line for `user` (`$2y$`, as `htpasswd -B` writes). */
 export async function htpasswdLine(user: string, password: string, cost = 10): Promise<string> {
   if (user === '' || user.includes(':') || /\s/.test(user)) throw new Error(`invalid user name ${JSON.stringify(user)}: no colon, no spaces, not empty`);
-  const hash = await bcrypt.hash(password, cost);
+  return entry(user, await bcrypt.hash(password, cost));
+}
+
+/** `user:hash`, the hash spelled `$2y$` as `htpasswd -B` writes it. */
+function entry(user: string, hash: string): string {
   return `${user}:${hash.replace(/^\$2[ab]\$/, '$2y$')}`;
 }
 
@@ -50,9 +81,10 @@ export class HtpasswdFile {
   /** sha256(version, user, password) of credentials verified against the current version. */
   private readonly verified = new Set<string>();
 
-  /** Reads the file now: a missing or unreadable file is a start-up error. */
+  /** Reads the file now: a missing or unreadable file, or a directory, is a start-up error. */
   constructor(readonly path: string, private readonly onWarning: (message: string) => void = () => {}) {
     const info = statSync(path);
+    if (info.isDirectory()) throw new Error(`htpasswd file ${path} is a directory: name the file of user:bcrypt-hash lines in it`);
     this.version = `${info.mtimeMs}:${info.size}`;
     this.entries = parseHtpasswd(readFileSync(path, 'utf8'));
     this.warnInvalid();

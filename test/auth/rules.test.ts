@@ -1,13 +1,16 @@
 /** Access rules, scopes and challenges, the htpasswd file and the failed-login limiter. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile, utimes } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile, utimes } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AccessRules, globToRegExp } from '../../src/auth/access-rules.js';
 import { ANONYMOUS, covers, formatScope, parseScopes } from '../../src/auth/access.js';
 import { basicChallenge, bearerChallenge } from '../../src/auth/challenge.js';
-import { HtpasswdFile, htpasswdLine, parseHtpasswd } from '../../src/auth/htpasswd.js';
+import { createAuth } from '../../src/auth/compose.js';
+import { HtpasswdFile, htpasswdLine, parseHtpasswd, provisionHtpasswd } from '../../src/auth/htpasswd.js';
+import { createLogger } from '../../src/log/logger.js';
 import { LoginLimiter } from '../../src/auth/login-limiter.js';
 import { basicCredentials } from '../../src/auth/authorizer.js';
 import { RegistryError } from '../../src/registry/errors.js';
@@ -122,6 +125,57 @@ describe('htpasswd', () => {
       await file.refresh(true);
       assert.equal(await file.verify('bob', 'pw'), true);
       assert.equal(await file.verify('alice', 'secret'), false, 'a removed user (and the remembered password) is gone');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a missing file is created as distribution does: user docker, a random password, mode 0600; an existing one is left alone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wharf-htpasswd-'));
+    try {
+      const path = join(dir, 'auth', 'htpasswd');
+      const password = provisionHtpasswd(path, 4);
+      assert.ok(password !== undefined && password.length >= 40, 'a long random password');
+      assert.equal((await stat(path)).mode & 0o777, 0o600);
+      assert.equal((await stat(join(dir, 'auth'))).mode & 0o777, 0o700);
+      const file = new HtpasswdFile(path);
+      assert.deepEqual([...parseHtpasswd(await readFile(path, 'utf8')).users.keys()], ['docker']);
+      assert.equal(await file.verify('docker', password), true);
+      const before = await readFile(path, 'utf8');
+      assert.equal(provisionHtpasswd(path, 4), undefined);
+      assert.equal(await readFile(path, 'utf8'), before);
+      assert.notEqual(provisionHtpasswd(join(dir, 'other'), 4), password, 'each file gets its own password');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('auth.htpasswd on a missing file starts with the provisioned user and logs its password once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wharf-htpasswd-'));
+    try {
+      const path = join(dir, 'htpasswd');
+      const stream = new PassThrough();
+      const lines: string[] = [];
+      stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter((l) => l !== '')));
+      const log = createLogger({ level: 'info', formatter: 'json', destination: stream });
+      const provider = { kind: 'htpasswd', realm: 'r', path } as const;
+      createAuth({ provider, loginLimit: { failures: 10, windowMs: 1000 } }, log);
+      createAuth({ provider, loginLimit: { failures: 10, windowMs: 1000 } }, log);
+      await new Promise((r) => setImmediate(r));
+      const provisioned = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'htpasswd is missing, provisioning with default user');
+      assert.equal(provisioned.length, 1);
+      assert.equal(provisioned[0]!['user'], 'docker');
+      assert.equal(await new HtpasswdFile(path).verify('docker', String(provisioned[0]!['initialPassword'])), true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a directory is a start-up error that says so', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'wharf-htpasswd-'));
+    try {
+      await mkdir(join(dir, 'registry'));
+      assert.throws(() => new HtpasswdFile(join(dir, 'registry')), /htpasswd file .*registry is a directory/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
