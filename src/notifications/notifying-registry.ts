@@ -1,9 +1,10 @@
 /**
  * The registry decorator that emits distribution's events: push (manifest PUT, upload complete),
  * pull (manifest GET/HEAD, blob GET/HEAD, as distribution does), mount, and delete (manifest,
- * tag, blob; a manifest deleted by digest also sends one for each tag it took away). Events of changes (push, mount, delete) are on disk before the request is answered;
- * pull events are queued without waiting, so reads pay no disk flush (a crash may lose the pull
- * events of the last moments, never a push's).
+ * tag, blob; a manifest deleted by digest also sends one for each tag it took away). Events of
+ * changes (push, mount, delete) are on disk before the request is answered; pull events are queued
+ * without waiting, so reads pay no disk flush (a crash may lose the pull events of the last
+ * moments, never a push's).
  */
 import type { Digest } from '../registry/digest.js';
 import type { Reference } from '../registry/reference.js';
