@@ -10,7 +10,8 @@
  */
 import { RegistryError } from '../registry/errors.js';
 import {
-  ForwardingRegistry, type BlobInfo, type OpContext, type PutManifestRequest, type PutManifestResult, type UploadBody, type UploadStatus,
+  ForwardingRegistry, type BlobInfo, type MountSource, type OpContext, type PutManifestRequest, type PutManifestResult, type UploadBody,
+  type UploadStatus,
 } from '../registry/registry.js';
 import type { Digest } from '../registry/digest.js';
 import type { Reference } from '../registry/reference.js';
@@ -80,7 +81,7 @@ export class GatedRegistry extends ForwardingRegistry {
   override deleteBlob(name: string, digest: Digest, ctx: OpContext): Promise<void> {
     return this.gate.write(() => super.deleteBlob(name, digest, ctx));
   }
-  override mountBlob(name: string, digest: Digest, from: string | undefined, ctx: OpContext): Promise<BlobInfo | undefined> {
+  override mountBlob(name: string, digest: Digest, from: MountSource, ctx: OpContext): Promise<BlobInfo | undefined> {
     return this.gate.write(() => super.mountBlob(name, digest, from, ctx));
   }
   override startUpload(name: string, ctx: OpContext): Promise<UploadStatus> {

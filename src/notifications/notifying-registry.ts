@@ -9,8 +9,8 @@
 import type { Digest } from '../registry/digest.js';
 import type { Reference } from '../registry/reference.js';
 import {
-  ForwardingRegistry, type BlobHandle, type BlobInfo, type OpContext, type PutManifestRequest, type PutManifestResult,
-  type Registry, type StoredManifest, type UploadBody,
+  ForwardingRegistry, type BlobHandle, type BlobInfo, type MountSource, type OpContext, type PutManifestRequest,
+  type PutManifestResult, type Registry, type StoredManifest, type UploadBody,
 } from '../registry/registry.js';
 import type { Logger } from '../log/logger.js';
 import { manifestReferences, newEvent, type EventAction, type EventTarget, type OriginOf, type SourceRecord } from './envelope.js';
@@ -85,9 +85,9 @@ export class NotifyingRegistry extends ForwardingRegistry {
     await this.durable('delete', () => ({ repository: name, digest: digest.value }), ctx);
   }
 
-  override async mountBlob(name: string, digest: Digest, from: string | undefined, ctx: OpContext): Promise<BlobInfo | undefined> {
+  override async mountBlob(name: string, digest: Digest, from: MountSource, ctx: OpContext): Promise<BlobInfo | undefined> {
     const mounted = await super.mountBlob(name, digest, from, ctx);
-    if (mounted !== undefined) await this.durable('mount', this.blobTarget(name, mounted, from), ctx);
+    if (mounted !== undefined) await this.durable('mount', this.blobTarget(name, mounted, typeof from === 'string' ? from : undefined), ctx);
     return mounted;
   }
 

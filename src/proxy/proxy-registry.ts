@@ -13,7 +13,7 @@ import type { Digest } from '../registry/digest.js';
 import { RegistryError } from '../registry/errors.js';
 import type { Reference } from '../registry/reference.js';
 import {
-  ForwardingRegistry, type BlobHandle, type BlobInfo, type OpContext, type Page, type PutManifestRequest, type PutManifestResult,
+  ForwardingRegistry, type BlobHandle, type BlobInfo, type MountSource, type OpContext, type Page, type PutManifestRequest, type PutManifestResult,
   type ReferrerDescriptor, type ReferrersPage, type ReferrersQuery, type Registry, type StoredManifest, type TagPage, type UploadBody, type UploadStatus,
 } from '../registry/registry.js';
 import type { Logger } from '../log/logger.js';
@@ -141,9 +141,9 @@ export class ProxyRegistry extends ForwardingRegistry {
   override async deleteBlob(name: string, digest: Digest, ctx: OpContext): Promise<void> {
     return this.inner.deleteBlob(this.writeName(name, ctx), digest, ctx);
   }
-  override async mountBlob(name: string, digest: Digest, from: string | undefined, ctx: OpContext): Promise<BlobInfo | undefined> {
+  override async mountBlob(name: string, digest: Digest, from: MountSource, ctx: OpContext): Promise<BlobInfo | undefined> {
     const target = this.writeName(name, ctx);
-    return this.inner.mountBlob(target, digest, from === undefined ? undefined : (this.options.router.route(from, ctx.namespace)?.localName ?? from), ctx);
+    return this.inner.mountBlob(target, digest, typeof from === 'string' ? (this.options.router.route(from, ctx.namespace)?.localName ?? from) : from, ctx);
   }
   override async startUpload(name: string, ctx: OpContext): Promise<UploadStatus> {
     return { ...(await this.inner.startUpload(this.writeName(name, ctx), ctx)), name };

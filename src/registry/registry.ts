@@ -87,6 +87,12 @@ export interface PutManifestResult {
   readonly subject?: Digest;
 }
 
+/**
+ * Where a mount takes its blob from: that repository; for a mount without `from`, any repository
+ * holding the blob that the filter accepts (the caller's readable ones), or any at all when undefined.
+ */
+export type MountSource = string | ((repository: string) => boolean) | undefined;
+
 export interface Page {
   /** Entries at most; all when undefined. */
   readonly n?: number | undefined;
@@ -131,7 +137,7 @@ export interface Registry {
   blob(name: string, digest: Digest, ctx: OpContext): Promise<BlobHandle>;
   deleteBlob(name: string, digest: Digest, ctx: OpContext): Promise<void>;
   /** Links a blob into `name` from `from` (or, without `from`, from wherever it exists); undefined when it cannot. */
-  mountBlob(name: string, digest: Digest, from: string | undefined, ctx: OpContext): Promise<BlobInfo | undefined>;
+  mountBlob(name: string, digest: Digest, from: MountSource, ctx: OpContext): Promise<BlobInfo | undefined>;
 
   startUpload(name: string, ctx: OpContext): Promise<UploadStatus>;
   uploadStatus(name: string, id: string, ctx: OpContext): Promise<UploadStatus>;
@@ -158,7 +164,7 @@ export class ForwardingRegistry implements Registry {
   deleteBlob(name: string, digest: Digest, ctx: OpContext): Promise<void> {
     return this.inner.deleteBlob(name, digest, ctx);
   }
-  mountBlob(name: string, digest: Digest, from: string | undefined, ctx: OpContext): Promise<BlobInfo | undefined> {
+  mountBlob(name: string, digest: Digest, from: MountSource, ctx: OpContext): Promise<BlobInfo | undefined> {
     return this.inner.mountBlob(name, digest, from, ctx);
   }
   startUpload(name: string, ctx: OpContext): Promise<UploadStatus> {

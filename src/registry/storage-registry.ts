@@ -3,8 +3,8 @@ import type { StorageDriver } from '../storage/driver.js';
 import type { Digest } from './digest.js';
 import type { Reference } from './reference.js';
 import type {
-  BlobHandle, BlobInfo, CatalogPage, OpContext, Page, PutManifestRequest, PutManifestResult, ReferrersPage, ReferrersQuery,
-  Registry, StoredManifest, TagPage, UploadBody, UploadStatus,
+  BlobHandle, BlobInfo, CatalogPage, MountSource, OpContext, Page, PutManifestRequest, PutManifestResult, ReferrersPage,
+  ReferrersQuery, Registry, StoredManifest, TagPage, UploadBody, UploadStatus,
 } from './registry.js';
 import { BlobStore, RepositoryBlobs } from './blobs/blob-store.js';
 import { UploadStore } from './uploads/upload-store.js';
@@ -32,6 +32,7 @@ export interface StorageRegistryOptions {
 }
 
 export class StorageRegistry implements Registry {
+  private readonly store: BlobStore;
   private readonly blobs: RepositoryBlobs;
   private readonly uploads: UploadStore;
   private readonly tags: TagStore;
@@ -47,6 +48,7 @@ export class StorageRegistry implements Registry {
     const driver = this.catalogCache === undefined ? storage : new CatalogWatchDriver(storage, this.catalogCache);
     this.driver = driver;
     const store = new BlobStore(driver);
+    this.store = store;
     this.blobs = new RepositoryBlobs(driver, store);
     this.uploads = new UploadStore(driver, store, this.blobs, options.hashers);
     this.tags = new TagStore(driver, options.tagListTtlMs ?? 0, options.tagCacheObserver);
@@ -66,8 +68,24 @@ export class StorageRegistry implements Registry {
   deleteBlob(name: string, digest: Digest, ctx: OpContext): Promise<void> {
     return this.blobs.unlink(name, digest, ctx);
   }
-  mountBlob(name: string, digest: Digest, from: string | undefined, ctx: OpContext): Promise<BlobInfo | undefined> {
-    return this.blobs.mount(name, digest, from, ctx);
+  async mountBlob(name: string, digest: Digest, from: MountSource, ctx: OpContext): Promise<BlobInfo | undefined> {
+    if (typeof from !== 'function') return this.blobs.mount(name, digest, from, ctx);
+    const holder = await this.holderAccepted(digest, from, ctx);
+    return holder === undefined ? undefined : this.blobs.mount(name, digest, holder, ctx);
+  }
+
+  /**
+   * The first repository, in catalog order, that `accept` takes and that links the blob. A blob
+   * stored nowhere is known from one lookup; otherwise the walk reads one link per repository taken.
+   */
+  private async holderAccepted(digest: Digest, accept: (repository: string) => boolean, ctx: OpContext): Promise<string | undefined> {
+    if ((await this.store.size(digest, ctx)) === undefined) return undefined;
+    for (let last: string | undefined; ;) {
+      const page = await this.catalog({ n: 1000, last, accept }, ctx);
+      for (const repository of page.repositories) if (await this.blobs.isLinked(repository, digest, ctx)) return repository;
+      last = page.repositories.at(-1);
+      if (!page.more || last === undefined) return undefined;
+    }
   }
   startUpload(name: string, ctx: OpContext): Promise<UploadStatus> {
     return this.uploads.start(name, ctx);

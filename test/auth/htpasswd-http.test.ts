@@ -18,6 +18,8 @@ describe('htpasswd auth', () => {
   let wharf: TestWharf;
   const logLines: string[] = [];
   let layer: string;
+  /** A layer of hidden/y alone. */
+  let hiddenOnly: string;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'wharf-auth-http-'));
@@ -27,6 +29,7 @@ describe('htpasswd auth', () => {
     for (const name of ['public/app', 'private/app', 'hidden/x', 'hidden/y']) {
       const pushed = await seeder.pushImage(name, 'v1');
       if (name === 'hidden/x') layer = pushed.layers[0]!.digest;
+      if (name === 'hidden/y') hiddenOnly = pushed.layers[0]!.digest;
     }
     const stream = new Writable({ write(chunk: Buffer, _e, done) { logLines.push(chunk.toString()); done(); } });
     wharf = await startTestWharf({
@@ -104,6 +107,15 @@ describe('htpasswd auth', () => {
     assert.equal((await as('bob').request(`/v2/bobs/repo/blobs/${layer}`, { method: 'HEAD' })).status, 404);
     const alice = await as('alice').request(`/v2/bobs/repo/blobs/uploads/?mount=${layer}&from=hidden/x`, { method: 'POST' });
     assert.equal(alice.status, 201);
+  });
+
+  it('a mount without from takes the blob only from a repository the caller may pull', async () => {
+    const bob = await as('bob').request(`/v2/bobs/auto/blobs/uploads/?mount=${hiddenOnly}`, { method: 'POST' });
+    assert.equal(bob.status, 202);
+    assert.equal((await as('bob').request(`/v2/bobs/auto/blobs/${hiddenOnly}`, { method: 'HEAD' })).status, 404);
+    const alice = await as('alice').request(`/v2/bobs/auto/blobs/uploads/?mount=${hiddenOnly}`, { method: 'POST' });
+    assert.equal(alice.status, 201);
+    assert.equal((await as('bob').request(`/v2/bobs/auto/blobs/${hiddenOnly}`, { method: 'HEAD' })).status, 200, 'mounted by one who may read it, bob reads it');
   });
 
   it('failed logins from one address are limited: 429 with Retry-After', async () => {

@@ -58,7 +58,10 @@ export function uploadHandlers({ registry, urls, limits }: HandlerDeps): Handler
       if (ctx.query.has('mount')) {
         const digest = digestParam(ctx, 'mount');
         const from = ctx.query.get('from') ?? undefined;
-        const mounted = from === undefined || isValidName(from) ? await registry.mountBlob(name, digest, from, ctx) : undefined;
+        // Without `from`, under auth, only a repository the caller may pull can give the blob.
+        const caller = ctx.caller;
+        const source = from ?? (caller === undefined ? undefined : (repository: string) => caller.may(repository, 'pull'));
+        const mounted = from === undefined || isValidName(from) ? await registry.mountBlob(name, digest, source, ctx) : undefined;
         if (mounted !== undefined) {
           sendCreated(ctx, name, mounted);
           return;
