@@ -93,8 +93,9 @@ export function uploadHandlers({ registry, urls, limits }: HandlerDeps): Handler
     },
 
     cancelUpload: async (ctx) => {
-      await registry.cancelUpload(repositoryName(ctx), uploadId(ctx), ctx);
-      sendEmpty(ctx, 204);
+      const id = uploadId(ctx);
+      await registry.cancelUpload(repositoryName(ctx), id, ctx);
+      sendEmpty(ctx, 204, { 'Docker-Upload-UUID': id });
     },
   };
 }
