@@ -128,6 +128,14 @@ export function createApp(deps: HandlerDeps, options: AppOptions): RequestListen
     }
     ctx.route = match.route.name;
     observer?.routed(ctx.route, req.method ?? 'GET');
+    if (match.kind === 'method-not-allowed' && req.method === 'OPTIONS') {
+      // What a route takes, as distribution answers it: a browser's CORS preflight needs a 2xx, with
+      // the `http.headers` added to every answer. Preflights carry no credentials, so none are asked.
+      res.setHeader('Allow', match.allowed.join(', '));
+      res.setHeader('Content-Length', 0);
+      res.end();
+      return;
+    }
     if (match.kind === 'method-not-allowed') {
       res.setHeader('Allow', match.allowed.join(', '));
       sendError(ctx, new RegistryError('UNSUPPORTED', { method: req.method }, { message: `${req.method} is not allowed on ${match.route.name}` }));

@@ -59,6 +59,13 @@ describe('htpasswd auth', () => {
     assert.equal(bad.headers.get('www-authenticate'), 'Basic realm="Wharf Test"');
   });
 
+  it('OPTIONS needs no credentials: a browser sends its CORS preflight without them', async () => {
+    const res = await as().request('/v2/private/app/manifests/v1', { method: 'OPTIONS' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('allow'), 'GET, HEAD, PUT, DELETE');
+    assert.equal(res.headers.get('www-authenticate'), null);
+  });
+
   it('anonymous pull is allowed on the public glob and refused elsewhere with the challenge', async () => {
     assert.equal((await as().request('/v2/public/app/manifests/v1')).status, 200);
     assert.equal((await new AuthClient(wharf.url, 'Basic Og==').request('/v2/public/app/manifests/v1')).status, 200, 'an empty user and password count as anonymous');

@@ -168,6 +168,19 @@ describe('HEAD on the wire', () => {
   });
 });
 
+describe('OPTIONS (a browser\'s CORS preflight)', () => {
+  it('answers 200 with the route\'s methods in Allow and the configured headers, as distribution does', async () => {
+    for (const [path, allow] of [['/v2/', 'GET, HEAD'], [`/v2/${NAME}/manifests/latest`, 'GET, HEAD, PUT, DELETE'], [`/v2/${NAME}/blobs/uploads/`, 'POST']] as const) {
+      const res = await client.request(path, { method: 'OPTIONS', headers: { Origin: 'http://ui.example.com', 'Access-Control-Request-Method': 'GET' } });
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get('allow'), allow, path);
+      assert.equal(res.headers.get('x-multi'), 'one, two', path);
+      assert.equal((await res.arrayBuffer()).byteLength, 0, path);
+    }
+    assert.equal((await client.request('/v2/not/a/route/at/all', { method: 'OPTIONS' })).status, 404);
+  });
+});
+
 describe('containerd ?ns=', () => {
   it('a pull with ?ns=<host> is served like any other', async () => {
     const m = await client.request(`/v2/${NAME}/manifests/latest?ns=docker.io`);

@@ -151,6 +151,7 @@ const CASES: readonly Case[] = [
   plain('GET the catalog, n=1', 'GET', '/v2/_catalog?n=1'),
   plain('GET the catalog, n=0', 'GET', '/v2/_catalog?n=0'),
   plain('GET the catalog after the last repository', 'GET', '/v2/_catalog?last=c/d'),
+  plain('OPTIONS on a manifest (a CORS preflight)', 'OPTIONS', '/v2/a/b/manifests/t1', { Origin: 'http://ui.example.com', 'Access-Control-Request-Method': 'GET' }),
   plain('POST to a manifest', 'POST', '/v2/a/b/manifests/t1'),
   plain('PUT to a blob', 'PUT', `/v2/a/b/blobs/${sha256(layer)}`),
   plain('DELETE a manifest by digest', 'DELETE', `/v2/a/b/manifests/${sha256(dockerImage)}`),
