@@ -9,6 +9,8 @@
  *   `REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY`.
  * - `REGISTRY_STORAGE=<driver>` selects the driver: it replaces the driver section (and its
  *   parameters) with an empty one of that name; the other storage settings stay.
+ * - `REGISTRY_AUTH=<provider>` makes the auth section that provider with no parameters, which
+ *   `REGISTRY_AUTH_<PROVIDER>_*` then set (Docker's documented `REGISTRY_AUTH=htpasswd` setup).
  *
  * Unlike distribution, which logs and skips a variable that names no key, Wharf reports it as a
  * configuration problem (validation does that, as an unknown key set by the variable). Variables
@@ -52,7 +54,8 @@ function keyFor(node: Record<string, unknown>, segment: string): string {
 /** Applies the `REGISTRY_*` variables of `env` to `document`. */
 export function applyEnv(document: unknown, env: NodeJS.ProcessEnv, schema: z.core.$ZodType): EnvOverlay {
   const root: Record<string, unknown> = isRecord(document) ? structuredClone(document) : {};
-  if (typeof root.storage === 'string') root.storage = { [root.storage]: null };
+  // A bare name stands for a section with no parameters, as distribution's Storage and Auth read it.
+  for (const section of ['storage', 'auth']) if (typeof root[section] === 'string') root[section] = { [root[section]]: null };
   const origins = new Map<string, string>();
   const problems: Problem[] = [];
 
@@ -86,6 +89,14 @@ export function applyEnv(document: unknown, env: NodeJS.ProcessEnv, schema: z.co
       storage[value] = null;
       root[storageKey] = storage;
       origins.set(formatPath([storageKey, value]), name);
+      continue;
+    }
+
+    // REGISTRY_AUTH=<provider>: that provider, whose parameters later variables set.
+    if (segments.length === 1 && segments[0]?.toUpperCase() === 'AUTH' && typeof value === 'string') {
+      const authKey = keyFor(root, 'AUTH');
+      root[authKey] = { [value]: null };
+      origins.set(formatPath([authKey, value]), name);
       continue;
     }
 

@@ -24,8 +24,14 @@ const tokenSchema = z.strictObject({
 const sillySchema = z.strictObject({ realm: nonEmptyStr(), service: nonEmptyStr() });
 
 export const authSchema = z
-  // distribution also reads `auth: none` (a string) as "no authentication".
-  .preprocess((value) => (value === 'none' ? {} : value), z.strictObject({
+  .preprocess((value) => {
+    // distribution also reads `auth: none` (a string) as "no authentication".
+    if (value === 'none') return {};
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    // A provider named without parameters (`htpasswd:`, or REGISTRY_AUTH=htpasswd alone) is that
+    // provider missing its required keys, which distribution refuses too; never no authentication.
+    return Object.fromEntries(Object.entries(value).map(([key, params]) => [key, params === null && key !== 'none' ? {} : params]));
+  }, z.strictObject({
     none: z.unknown().optional(),
     htpasswd: htpasswdSchema.optional(),
     token: tokenSchema.optional(),

@@ -257,7 +257,8 @@ function toWharfConfig(doc: Document) {
 /**
  * Prepares a parsed YAML tree the way distribution's decoder sees it: a key with an empty value
  * (`delete:`) is absent, except a storage driver key (`inmemory:`), whose presence selects the
- * driver; `storage: inmemory` is `storage: {inmemory: }`. `log.fields` is left as written.
+ * driver, and an auth provider key (`htpasswd:`), whose presence selects the provider;
+ * `storage: inmemory` is `storage: {inmemory: }`. `log.fields` is left as written.
  */
 export function normaliseDocument(input: unknown): unknown {
   const doc = input === null || input === undefined ? {} : input;
@@ -273,7 +274,8 @@ function stripNulls(node: unknown, path: readonly string[]): unknown {
   if (path.join('.') === 'log.fields') return node;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
-    const keepNull = path.join('.') === 'storage' && !(STORAGE_SETTINGS as readonly string[]).includes(key);
+    const section = path.join('.');
+    const keepNull = (section === 'storage' && !(STORAGE_SETTINGS as readonly string[]).includes(key)) || section === 'auth';
     if (value === null && !keepNull) continue;
     out[key] = stripNulls(value, [...path, key]);
   }

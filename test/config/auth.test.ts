@@ -13,6 +13,28 @@ test('auth.htpasswd, from the file and from REGISTRY_AUTH_* variables', async ()
   assert.deepEqual(authOptions(fromEnv.config)?.provider, { kind: 'htpasswd', realm: 'env-realm', path: '/env/htpasswd' });
 });
 
+test('REGISTRY_AUTH=<provider> names the provider whose parameters REGISTRY_AUTH_<PROVIDER>_* set (Docker\'s documented setup)', async () => {
+  const htpasswd = { REGISTRY_AUTH: 'htpasswd', REGISTRY_AUTH_HTPASSWD_REALM: 'Registry Realm', REGISTRY_AUTH_HTPASSWD_PATH: '/auth/htpasswd' };
+  const expected = { kind: 'htpasswd', realm: 'Registry Realm', path: '/auth/htpasswd' };
+  assert.deepEqual(authOptions((await load(MINIMAL, htpasswd)).config)?.provider, expected);
+  // it replaces the file's provider, as distribution's does
+  const token = `${MINIMAL}auth:\n  token:\n    realm: r\n    service: s\n    issuer: i\n    rootcertbundle: /c\n`;
+  assert.deepEqual(authOptions((await load(token, htpasswd)).config)?.provider, expected);
+  // and a bare provider name in the file is read the same way
+  assert.deepEqual(authOptions((await load(`${MINIMAL}auth: htpasswd\n`, { REGISTRY_AUTH_HTPASSWD_REALM: 'x', REGISTRY_AUTH_HTPASSWD_PATH: '/p' })).config)?.provider, { kind: 'htpasswd', realm: 'x', path: '/p' });
+  assert.equal(authOptions((await load(token, { REGISTRY_AUTH: 'none' })).config), undefined);
+  assert.deepEqual(await problemsOf(MINIMAL, { REGISTRY_AUTH: 'htpasswd' }), [
+    'auth.htpasswd.realm (from REGISTRY_AUTH): required',
+    'auth.htpasswd.path (from REGISTRY_AUTH): required',
+  ]);
+});
+
+test('a provider named with no parameters is refused, never read as no authentication', async () => {
+  assert.deepEqual(await problemsOf(`${MINIMAL}auth:\n  htpasswd:\n`), ['auth.htpasswd.realm: required', 'auth.htpasswd.path: required']);
+  assert.deepEqual(await problemsOf(`${MINIMAL}auth:\n  silly:\n`), ['auth.silly.realm: required', 'auth.silly.service: required']);
+  assert.equal(authOptions((await load(`${MINIMAL}auth:\n  none:\n`)).config), undefined);
+});
+
 test('auth: none, auth: {none: }, and no auth all mean no authentication', async () => {
   for (const text of [`${MINIMAL}auth: none\n`, `${MINIMAL}auth:\n  none:\n`, `${MINIMAL}auth:\n`, MINIMAL]) {
     assert.equal(authOptions((await load(text)).config), undefined, text);
