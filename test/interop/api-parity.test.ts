@@ -1,7 +1,8 @@
 /**
  * Drop-in parity with distribution's registry (Debian's docker-registry, 2.8.2), request by request.
  * The same requests, in the same order, go to Wharf and to distribution, each on fresh storage
- * given the same image; their answers must agree in status, first error code and the headers
+ * given the same image (and, in the second suite, both under `auth.token`, where the Bearer
+ * challenges must match too); their answers must agree in status, first error code and the headers
  * clients read: Content-Type (charset aside), Docker-Content-Digest, the path of Location, Range,
  * Content-Range, Docker-Upload-UUID, Link, Allow, and Content-Length (none on a 204; JSON bodies
  * aside, which Go ends with a newline). A 405 agrees in status and Allow: its body is plain text
@@ -15,6 +16,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeCA } from '../helpers/certs.js';
 import { sha256 } from '../helpers/client.js';
 import { distributionConfig, freePort, startDistribution, type RunningDistribution } from '../helpers/distribution.js';
 import { requireProgram } from '../helpers/process.js';
@@ -222,6 +224,69 @@ describe('Wharf answers as distribution 2.8.2 does', () => {
   });
 
   CASES.forEach(([name], i) => {
+    it(name, () => assert.deepEqual(answers.wharf[i], answers.distribution[i]));
+  });
+});
+
+/** A challenge with its scopes, and each scope's actions, sorted: distribution lists both in Go's map order, which varies. */
+function challengeOf(answer: Answer): string | undefined {
+  const sortActions = (item: string): string => item.replace(/:([^:]*)$/, (_, actions: string) => `:${actions.split(',').sort().join(',')}`);
+  return answer.headers['www-authenticate']?.replace(/scope="([^"]*)"/, (_, scope: string) => `scope="${scope.split(' ').map(sortActions).sort().join(' ')}"`);
+}
+
+/** Requests made without a token (or with one that is no JWT) to registries under `auth.token`. */
+const CHALLENGED: readonly Case[] = [
+  plain('GET /v2/', 'GET', '/v2/'),
+  plain('GET the catalog', 'GET', '/v2/_catalog'),
+  plain('GET a tag list', 'GET', '/v2/a/b/tags/list'),
+  plain('HEAD a manifest', 'HEAD', '/v2/a/b/manifests/t1'),
+  plain('PUT a manifest', 'PUT', '/v2/a/b/manifests/t1', { 'Content-Type': OCI }, ociImage),
+  plain('DELETE a manifest', 'DELETE', `/v2/a/b/manifests/${absent}`),
+  plain('GET a blob', 'GET', `/v2/a/b/blobs/${absent}`),
+  plain('DELETE a blob', 'DELETE', `/v2/a/b/blobs/${absent}`),
+  plain('POST an upload', 'POST', '/v2/a/b/blobs/uploads/'),
+  plain('POST a mount', 'POST', `/v2/a/b/blobs/uploads/?mount=${absent}&from=c/d`),
+  plain('PATCH an upload', 'PATCH', '/v2/a/b/blobs/uploads/5f2a9c1e-0000-4000-8000-000000000000', octets(Buffer.from('abc')), Buffer.from('abc')),
+  plain('GET a tag list with a token that is no JWT', 'GET', '/v2/a/b/tags/list', { Authorization: 'Bearer not.a.jwt' }),
+];
+
+describe('Wharf challenges as distribution 2.8.2 does under auth.token', () => {
+  const answers = { wharf: [] as Record<string, unknown>[], distribution: [] as Record<string, unknown>[] };
+  let work: string;
+  let wharf: TestWharf | undefined;
+  let distribution: RunningDistribution | undefined;
+  const realm = 'https://auth.example.com/token';
+
+  async function ask(base: string): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    for (const [, send] of CHALLENGED) {
+      const answer = await send(base);
+      out.push({ ...comparable(answer, base), challenge: challengeOf(answer) });
+    }
+    return out;
+  }
+
+  before(async () => {
+    requireProgram('docker-registry');
+    work = await mkdtemp(join(tmpdir(), 'wharf-parity-auth-'));
+    const bundle = (await makeCA(work, 'token-root')).cert;
+    const host = `127.0.0.1:${await freePort()}`;
+    const token = ['auth:', '  token:', `    realm: ${realm}`, '    service: registry.example.com', '    issuer: issuer', `    rootcertbundle: ${bundle}`, ''];
+    await writeFile(join(work, 'config.yml'), distributionConfig(join(work, 'root'), host) + token.join('\n'));
+    distribution = await startDistribution(join(work, 'config.yml'), host, 401);
+    wharf = await startTestWharf({
+      auth: { provider: { kind: 'token', realm, service: 'registry.example.com', issuer: 'issuer', rootCertBundle: bundle }, loginLimit: { failures: 0, windowMs: 0 } },
+    });
+    answers.wharf = await ask(wharf.url);
+    answers.distribution = await ask(distribution.url);
+  });
+  after(async () => {
+    await wharf?.stop(0);
+    await distribution?.stop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  CHALLENGED.forEach(([name], i) => {
     it(name, () => assert.deepEqual(answers.wharf[i], answers.distribution[i]));
   });
 });
