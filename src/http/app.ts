@@ -18,7 +18,7 @@ import { manifestHandlers } from './handlers/manifests.js';
 import { blobHandlers } from './handlers/blobs.js';
 import { uploadHandlers } from './handlers/uploads.js';
 import { listingHandlers } from './handlers/listings.js';
-import type { RequestObserver } from './observer.js';
+import { UNMATCHED_ROUTE, type RequestObserver } from './observer.js';
 import { tokenHandlers } from './handlers/token.js';
 import { authorizeRequest } from './auth-gate.js';
 
@@ -86,7 +86,7 @@ export function createApp(deps: HandlerDeps, options: AppOptions): RequestListen
       namespace: namespaceParam(query),
       notice: noticeWriter(res),
       params: {},
-      route: 'unmatched',
+      route: UNMATCHED_ROUTE,
     };
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();

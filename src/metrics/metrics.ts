@@ -1,42 +1,69 @@
 /**
  * Wharf's Prometheus metrics: one prom-client registry per running instance (so tests and
  * embedders can run several), holding every metric Wharf exports. The names follow distribution's
- * `registry_` namespace. Other modules do not import prom-client: they get small observer
- * interfaces (request observer, cache observer, storage metrics, notification metrics) built here.
+ * `registry_` namespace, and the HTTP metrics distribution has carry its labels (`handler`, a
+ * lower-case `method`, `code`), so dashboards and alerts made for it work unchanged. Other modules
+ * do not import prom-client: they get small observer interfaces (request observer, cache observer,
+ * storage metrics, notification metrics) built here.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** distribution's size buckets: 1 KiB doubling to 512 MiB. */
+const SIZE_BUCKETS = Array.from({ length: 20 }, (_, i) => 1024 * 2 ** i);
 
 export class WharfMetrics {
   readonly registry = new Registry();
 
   readonly httpRequests = new Counter({
     name: 'registry_http_requests_total',
-    help: 'HTTP requests answered, by route, method and status code.',
-    labelNames: ['route', 'method', 'code'] as const,
+    help: 'HTTP requests answered, by handler, method and status code.',
+    labelNames: ['handler', 'method', 'code'] as const,
     registers: [this.registry],
   });
 
   readonly httpDuration = new Histogram({
     name: 'registry_http_request_duration_seconds',
-    help: 'Time from a request\'s arrival to the end of its response, by route and method.',
-    labelNames: ['route', 'method'] as const,
+    help: 'Time from a request\'s arrival to the end of its response, by handler and method.',
+    labelNames: ['handler', 'method'] as const,
     buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly httpInFlight = new Gauge({
+    name: 'registry_http_in_flight_requests',
+    help: 'HTTP requests being answered right now, by handler.',
+    labelNames: ['handler'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpRequestSize = new Histogram({
+    name: 'registry_http_request_size_bytes',
+    help: 'Request body sizes in bytes, by handler.',
+    labelNames: ['handler'] as const,
+    buckets: SIZE_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly httpResponseSize = new Histogram({
+    name: 'registry_http_response_size_bytes',
+    help: 'Response sizes in bytes (headers and body), by handler.',
+    labelNames: ['handler'] as const,
+    buckets: SIZE_BUCKETS,
     registers: [this.registry],
   });
 
   readonly httpReceived = new Counter({
     name: 'registry_http_received_bytes_total',
-    help: 'Request body bytes received, by route.',
-    labelNames: ['route'] as const,
+    help: 'Request body bytes received, by handler.',
+    labelNames: ['handler'] as const,
     registers: [this.registry],
   });
 
   readonly httpSent = new Counter({
     name: 'registry_http_sent_bytes_total',
-    help: 'Response bytes sent (headers and body), by route.',
-    labelNames: ['route'] as const,
+    help: 'Response bytes sent (headers and body), by handler.',
+    labelNames: ['handler'] as const,
     registers: [this.registry],
   });
 

@@ -57,22 +57,33 @@ after(() => wharf.stop(0));
 const value = (name: string, labels: Record<string, string> = {}) => metricValue(metrics, name, labels);
 
 describe('metrics', () => {
-  it('count requests by route, method and status, with durations and bytes', async () => {
+  it('count requests by handler, method and status as distribution labels them, with durations and sizes', async () => {
     const image = await client.pushImage('metrics/app', 'v1', { layerSize: 4096 });
-    const before404 = await value('registry_http_requests_total', { route: 'manifest', method: 'GET', code: '404' });
-    const sentBefore = await value('registry_http_sent_bytes_total', { route: 'blob' });
+    const before404 = await value('registry_http_requests_total', { handler: 'manifest', method: 'get', code: '404' });
+    const sentBefore = await value('registry_http_sent_bytes_total', { handler: 'blob' });
     assert.equal((await client.request('/v2/metrics/app/manifests/nope')).status, 404);
     assert.equal((await client.request(`/v2/metrics/app/blobs/${image.layers[0]!.digest}`).then(async (r) => (await r.arrayBuffer()).byteLength)), 4096);
-    assert.equal(await metricReaches(metrics, 'registry_http_requests_total', { route: 'manifest', method: 'GET', code: '404' }, before404 + 1), before404 + 1);
-    assert.ok((await value('registry_http_requests_total', { route: 'manifest', method: 'PUT', code: '201' })) >= 1);
-    assert.ok((await value('registry_http_sent_bytes_total', { route: 'blob' })) >= sentBefore + 4096);
-    assert.ok((await value('registry_http_received_bytes_total', { route: 'upload' })) >= 4096, 'the layer body counts as received on the upload route');
+    assert.equal(await metricReaches(metrics, 'registry_http_requests_total', { handler: 'manifest', method: 'get', code: '404' }, before404 + 1), before404 + 1);
+    assert.ok((await value('registry_http_requests_total', { handler: 'manifest', method: 'put', code: '201' })) >= 1);
+    assert.ok((await value('registry_http_requests_total', { handler: 'blob_upload', method: 'post', code: '202' })) >= 1);
+    assert.ok((await value('registry_http_requests_total', { handler: 'blob_upload_chunk', method: 'put', code: '201' })) >= 1);
+    assert.ok((await value('registry_http_sent_bytes_total', { handler: 'blob' })) >= sentBefore + 4096);
+    assert.ok((await value('registry_http_received_bytes_total', { handler: 'blob_upload_chunk' })) >= 4096, 'the layer body counts as received on the upload route');
     const durations = await metrics.httpDuration.get();
-    const count = durations.values.find((v) => v.metricName === 'registry_http_request_duration_seconds_count' && v.labels.route === 'manifest' && v.labels.method === 'GET');
+    const count = durations.values.find((v) => v.metricName === 'registry_http_request_duration_seconds_count' && v.labels.handler === 'manifest' && v.labels.method === 'get');
     assert.ok((count?.value ?? 0) >= 1);
+    const sizes = await metrics.httpRequestSize.get();
+    const pushed = sizes.values.find((v) => v.metricName === 'registry_http_request_size_bytes_sum' && v.labels.handler === 'blob_upload_chunk');
+    assert.ok((pushed?.value ?? 0) >= 4096, 'request sizes count the bodies');
+    const responses = await metrics.httpResponseSize.get();
+    assert.ok((responses.values.find((v) => v.metricName === 'registry_http_response_size_bytes_sum' && v.labels.handler === 'blob')?.value ?? 0) >= 4096);
+    // Requests in flight go back to none once answered, and one no route matched takes nothing away.
+    await client.request('/nowhere');
+    for (const handler of ['manifest', 'blob', 'blob_upload_chunk']) assert.equal(await metricReaches(metrics, 'registry_http_in_flight_requests', { handler }, 0), 0);
+    assert.ok((await metrics.httpInFlight.get()).values.every((v) => v.value >= 0));
     // An unknown method is one label value, not one per method a client invents.
     await client.request('/v2/', { method: 'BREW' }).catch(() => undefined);
-    assert.equal((await metrics.httpRequests.get()).values.filter((v) => !['GET', 'HEAD', 'PUT', 'POST', 'PATCH', 'DELETE', 'OPTIONS', 'OTHER'].includes(String(v.labels.method))).length, 0);
+    assert.equal((await metrics.httpRequests.get()).values.filter((v) => !['get', 'head', 'put', 'post', 'patch', 'delete', 'options', 'other'].includes(String(v.labels.method))).length, 0);
     assert.equal(image.mediaType, OCI_MANIFEST);
   });
 
@@ -139,7 +150,10 @@ describe('metrics', () => {
       'registry_cache_requests_total', 'registry_uploads_in_progress', 'process_cpu_user_seconds_total', 'nodejs_heap_size_used_bytes']) {
       assert.ok(text.includes(name), `${name} is exposed`);
     }
-    assert.match(text, /registry_http_requests_total\{route="manifest",method="PUT",code="201"\} \d+/);
+    assert.match(text, /registry_http_requests_total\{handler="manifest",method="put",code="201"\} \d+/);
+    for (const name of ['registry_http_in_flight_requests', 'registry_http_request_size_bytes_bucket', 'registry_http_response_size_bytes_bucket']) {
+      assert.ok(text.includes(name), `${name} is exposed`);
+    }
     assert.equal((await fetch(`${wharf.url}/metrics`)).status, 404, 'not on the main listener');
   });
 
@@ -149,7 +163,7 @@ describe('metrics', () => {
     for (let i = 0; i < 3; i++) observer.finished('manifest', 'GET', 200, 0.001, 0, 100);
     observer.finished('manifest', 'WHATEVER', 405, 0.001, 0, 10);
     return own.httpRequests.get().then((m) => {
-      assert.deepEqual(m.values.map((v) => [v.labels.method, v.labels.code, v.value]), [['GET', '200', 3], ['OTHER', '405', 1]]);
+      assert.deepEqual(m.values.map((v) => [v.labels.method, v.labels.code, v.value]), [['get', '200', 3], ['other', '405', 1]]);
     });
   });
 });
