@@ -1,14 +1,19 @@
 /**
  * A StorageDriver decorator that times every call by driver and operation and counts its errors.
- * A PathNotFoundError is an answer, not a failure: it is timed but not counted as an error.
+ * A PathNotFoundError is an answer, not a failure: it is timed but not counted as an error. The
+ * `action` label spells each operation as distribution's storage metrics do (`GetContent`, `URLFor`).
  */
 import type { Readable } from 'node:stream';
 import type { Counter, Histogram } from 'prom-client';
 import { PathNotFoundError, type CallOptions, type FileInfo, type FileWriter, type ReaderOptions, type StorageDriver, type WriterOptions } from '../storage/driver.js';
 import type { WharfMetrics } from './metrics.js';
 
-const ACTIONS = ['stat', 'getContent', 'putContent', 'reader', 'writer', 'list', 'move', 'delete', 'redirectURL'] as const;
-type Action = (typeof ACTIONS)[number];
+/** Each operation and its `action` label, distribution's name for it. */
+const ACTION_LABELS = {
+  stat: 'Stat', getContent: 'GetContent', putContent: 'PutContent', reader: 'Reader', writer: 'Writer',
+  list: 'List', move: 'Move', delete: 'Delete', redirectURL: 'URLFor',
+} as const;
+type Action = keyof typeof ACTION_LABELS;
 
 interface ActionMetrics {
   readonly duration: Histogram.Internal<'driver' | 'action'>;
@@ -22,8 +27,8 @@ export class MetricsDriver implements StorageDriver {
   constructor(private readonly inner: StorageDriver, metrics: WharfMetrics) {
     this.name = inner.name;
     const actions = {} as Record<Action, ActionMetrics>;
-    for (const action of ACTIONS) {
-      actions[action] = { duration: metrics.storageDuration.labels(inner.name, action), errors: metrics.storageErrors.labels(inner.name, action) };
+    for (const [action, label] of Object.entries(ACTION_LABELS) as [Action, string][]) {
+      actions[action] = { duration: metrics.storageDuration.labels(inner.name, label), errors: metrics.storageErrors.labels(inner.name, label) };
     }
     this.actions = actions;
   }

@@ -107,22 +107,22 @@ describe('metrics', () => {
   });
 
   it('time storage calls by driver and operation and count their failures', async () => {
-    const calls = async () => (await metrics.storageDuration.get()).values.find((v) => v.metricName === 'registry_storage_action_seconds_count' && v.labels.driver === 'inmemory' && v.labels.action === 'putContent')?.value ?? 0;
+    const calls = async () => (await metrics.storageDuration.get()).values.find((v) => v.metricName === 'registry_storage_action_seconds_count' && v.labels.driver === 'inmemory' && v.labels.action === 'PutContent')?.value ?? 0;
     const before = await calls();
     await client.pushManifest('metrics/app', 'v2', (await client.pushImage('metrics/app', 'v3')).manifest);
     assert.ok((await calls()) > before);
-    const errors = await value('registry_storage_errors_total', { driver: 'inmemory', action: 'list' });
+    const errors = await value('registry_storage_errors_total', { driver: 'inmemory', action: 'List' });
     driver.broken = true;
     try {
       assert.equal((await client.request('/v2/_catalog')).status, 500);
     } finally {
       driver.broken = false;
     }
-    assert.equal(await value('registry_storage_errors_total', { driver: 'inmemory', action: 'list' }), errors + 1);
+    assert.equal(await value('registry_storage_errors_total', { driver: 'inmemory', action: 'List' }), errors + 1);
     // Not-found answers are timed but are not errors.
-    const getErrors = await value('registry_storage_errors_total', { driver: 'inmemory', action: 'getContent' });
+    const getErrors = await value('registry_storage_errors_total', { driver: 'inmemory', action: 'GetContent' });
     await client.request('/v2/metrics/app/manifests/missing-tag');
-    assert.equal(await value('registry_storage_errors_total', { driver: 'inmemory', action: 'getContent' }), getErrors);
+    assert.equal(await value('registry_storage_errors_total', { driver: 'inmemory', action: 'GetContent' }), getErrors);
   });
 
   it('count cache hits and misses of the storage cache and the tag-list cache', async () => {
