@@ -4,8 +4,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { firstErrorCode, rawRequest, type RawResponse } from '../helpers/raw-http.js';
 import { startTestWharf, type TestWharf } from '../helpers/wharf.js';
 import { OCI_CONFIG, OCI_MANIFEST, TestClient, sha256 } from '../helpers/client.js';
 
@@ -23,28 +23,8 @@ before(async () => {
 });
 after(() => wharf.stop(0));
 
-interface RawResponse {
-  status: number;
-  body: Buffer;
-}
-
-function raw(method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<RawResponse> {
-  const url = new URL(wharf.url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-function code(res: RawResponse): string | undefined {
-  return (JSON.parse(res.body.toString('utf8')) as { errors?: { code?: string }[] }).errors?.[0]?.code;
-}
+const raw = (method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<RawResponse> =>
+  rawRequest(wharf.url, method, path, headers, body);
 
 const HEX64 = 'a'.repeat(64);
 const BAD_DIGESTS: [string, string][] = [
@@ -82,7 +62,7 @@ describe('invalid digests → 400 DIGEST_INVALID', () => {
       for (const [method, path, body] of routes) {
         const res = await raw(method, path, body, body === undefined ? {} : { 'Content-Type': OCI_MANIFEST });
         assert.equal(res.status, 400, `${method} ${path.slice(0, 80)}`);
-        assert.equal(code(res), 'DIGEST_INVALID', `${method} ${path.slice(0, 80)}`);
+        assert.equal(firstErrorCode(res), 'DIGEST_INVALID', `${method} ${path.slice(0, 80)}`);
       }
     });
   }
@@ -97,7 +77,7 @@ describe('invalid digests → 400 DIGEST_INVALID', () => {
     for (const digest of ['latest', HEX64, '%2e%2e', '..']) {
       const res = await raw('GET', `/v2/${NAME}/blobs/${digest}`);
       assert.equal(res.status, 400, digest);
-      assert.equal(code(res), 'DIGEST_INVALID', digest);
+      assert.equal(firstErrorCode(res), 'DIGEST_INVALID', digest);
     }
   });
 
@@ -108,7 +88,7 @@ describe('invalid digests → 400 DIGEST_INVALID', () => {
     for (const [, digest] of BAD_DIGESTS.slice(0, 6)) {
       const res = await raw('PUT', `${path}?digest=${digest}`, content);
       assert.equal(res.status, 400, digest);
-      assert.equal(code(res), 'DIGEST_INVALID');
+      assert.equal(firstErrorCode(res), 'DIGEST_INVALID');
     }
     const ok = await raw('PUT', `${path}?digest=${sha256(content)}`, content);
     assert.equal(ok.status, 201);
@@ -131,14 +111,14 @@ describe('invalid tags → 400 TAG_INVALID', () => {
     it(`${label}: PUT and DELETE → 400 TAG_INVALID; GET → 404 MANIFEST_UNKNOWN`, async () => {
       const put = await raw('PUT', `/v2/${NAME}/manifests/${tag}`, manifestBody, { 'Content-Type': OCI_MANIFEST });
       assert.equal(put.status, 400, 'PUT');
-      assert.equal(code(put), 'TAG_INVALID');
+      assert.equal(firstErrorCode(put), 'TAG_INVALID');
       const del = await raw('DELETE', `/v2/${NAME}/manifests/${tag}`);
       assert.equal(del.status, 400, 'DELETE');
-      assert.equal(code(del), 'TAG_INVALID');
+      assert.equal(firstErrorCode(del), 'TAG_INVALID');
       // A reference that can be no tag names no manifest (what the OCI conformance suite expects).
       const get = await raw('GET', `/v2/${NAME}/manifests/${tag}`);
       assert.equal(get.status, 404, 'GET');
-      assert.equal(code(get), 'MANIFEST_UNKNOWN');
+      assert.equal(firstErrorCode(get), 'MANIFEST_UNKNOWN');
       const head = await raw('HEAD', `/v2/${NAME}/manifests/${tag}`);
       assert.equal(head.status, 404, 'HEAD');
     });
@@ -156,6 +136,6 @@ describe('invalid tags → 400 TAG_INVALID', () => {
   it('?tag= on a push by digest is checked the same way', async () => {
     const res = await raw('PUT', `/v2/${NAME}/manifests/${sha256(manifestBody)}?tag=${'b'.repeat(129)}`, manifestBody, { 'Content-Type': OCI_MANIFEST });
     assert.equal(res.status, 400);
-    assert.equal(code(res), 'TAG_INVALID');
+    assert.equal(firstErrorCode(res), 'TAG_INVALID');
   });
 });

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
+import { firstErrorCode, rawRequest, type RawResponse } from '../helpers/raw-http.js';
 import { startTestWharf, type TestWharf } from '../helpers/wharf.js';
 import { OCI_CONFIG, OCI_MANIFEST, TestClient, sha256 } from '../helpers/client.js';
 
@@ -18,30 +18,9 @@ before(async () => {
 });
 after(() => wharf.stop(0));
 
-interface RawResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
 /** A request whose path goes out exactly as written. */
-function raw(method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<RawResponse> {
-  const url = new URL(wharf.url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-function code(res: RawResponse): string | undefined {
-  return (JSON.parse(res.body.toString('utf8')) as { errors?: { code?: string }[] }).errors?.[0]?.code;
-}
+const raw = (method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<RawResponse> =>
+  rawRequest(wharf.url, method, path, headers, body);
 
 const DIGEST = sha256('anything');
 const MANIFEST_BODY = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: DIGEST, size: 8 }, layers: [] });
@@ -96,7 +75,7 @@ describe('invalid repository names → 400 NAME_INVALID', () => {
       for (const [method, suffix, body] of ROUTES) {
         const res = await raw(method, `/v2/${name}${suffix}`, body, body === undefined ? {} : { 'Content-Type': OCI_MANIFEST });
         assert.equal(res.status, 400, `${method} ${suffix}`);
-        if (method !== 'HEAD') assert.equal(code(res), 'NAME_INVALID', `${method} ${suffix}`);
+        if (method !== 'HEAD') assert.equal(firstErrorCode(res), 'NAME_INVALID', `${method} ${suffix}`);
         assert.equal(res.headers['docker-distribution-api-version'], 'registry/2.0');
       }
     });

@@ -6,11 +6,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
+import { rawRequest } from '../helpers/raw-http.js';
 import { startTestWharf, type TestWharf } from '../helpers/wharf.js';
 import { OCI_CONFIG, OCI_MANIFEST, TestClient, sha256 } from '../helpers/client.js';
 import { createStorageDriver } from '../../src/storage/drivers.js';
@@ -36,18 +36,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function raw(method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<number> {
-  const url = new URL(wharf.url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const raw = async (method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<number> =>
+  (await rawRequest(wharf.url, method, path, headers, body)).status;
 
 async function walk(base: string): Promise<string[]> {
   const out: string[] = [];

@@ -13,33 +13,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCA } from '../helpers/certs.js';
 import { sha256 } from '../helpers/client.js';
 import { distributionConfig, freePort, startDistribution, type RunningDistribution } from '../helpers/distribution.js';
 import { requireProgram } from '../helpers/process.js';
+import { rawRequest, type RawResponse } from '../helpers/raw-http.js';
 import { startTestWharf, type TestWharf } from '../helpers/wharf.js';
-
-interface Answer {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: Buffer;
-}
-
-function request(base: string, method: string, path: string, headers: http.OutgoingHttpHeaders = {}, body?: Buffer): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(new URL(path, base), { method, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 const OCI = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -59,26 +41,26 @@ const dockerImage = json({
   config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: sha256(config), size: config.length },
   layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: sha256(layer), size: layer.length }],
 });
-const octets = (body: Buffer): http.OutgoingHttpHeaders => ({ 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
+const octets = (body: Buffer): OutgoingHttpHeaders => ({ 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
 const withDigest = (location: string, digest: string): string => `${location}${location.includes('?') ? '&' : '?'}digest=${digest}`;
 
-type Case = readonly [name: string, send: (base: string) => Promise<Answer>];
+type Case = readonly [name: string, send: (base: string) => Promise<RawResponse>];
 
 /** A new upload session's Location (absolute, as both give it). */
 async function startUpload(base: string, name = 'a/b'): Promise<string> {
-  const started = await request(base, 'POST', `/v2/${name}/blobs/uploads/`);
+  const started = await rawRequest(base, 'POST', `/v2/${name}/blobs/uploads/`);
   assert.equal(started.status, 202);
   return started.headers.location ?? '';
 }
 
 async function pushBlob(base: string, name: string, content: Buffer): Promise<void> {
-  const put = await request(base, 'PUT', withDigest(await startUpload(base, name), sha256(content)), octets(content), content);
+  const put = await rawRequest(base, 'PUT', withDigest(await startUpload(base, name), sha256(content)), octets(content), content);
   assert.equal(put.status, 201);
 }
 
-const plain = (name: string, method: string, path: string, headers: http.OutgoingHttpHeaders = {}, body?: Buffer): Case =>
-  [name, (base) => request(base, method, path, body === undefined ? headers : { 'Content-Length': body.length, ...headers }, body)];
-const inSession = (name: string, send: (base: string, location: string) => Promise<Answer>): Case =>
+const plain = (name: string, method: string, path: string, headers: OutgoingHttpHeaders = {}, body?: Buffer): Case =>
+  [name, (base) => rawRequest(base, method, path, body === undefined ? headers : { 'Content-Length': body.length, ...headers }, body)];
+const inSession = (name: string, send: (base: string, location: string) => Promise<RawResponse>): Case =>
   [name, async (base) => send(base, await startUpload(base))];
 const putManifest = (name: string, reference: string, contentType: string, body: Buffer, repository = 'a/b'): Case =>
   plain(name, 'PUT', `/v2/${repository}/manifests/${reference}`, { 'Content-Type': contentType }, body);
@@ -104,27 +86,27 @@ const CASES: readonly Case[] = [
   plain('POST a mount', 'POST', `/v2/c/d/blobs/uploads/?mount=${sha256(layer)}&from=a/b`),
   plain('POST a mount of an unknown blob', 'POST', `/v2/c/d/blobs/uploads/?mount=${absent}&from=a/b`),
   plain('POST a mount from a name that is no repository name', 'POST', `/v2/c/d/blobs/uploads/?mount=${sha256(layer)}&from=A!!`),
-  inSession('GET a new upload\'s status', (base, location) => request(base, 'GET', location)),
-  inSession('PATCH a chunk with Content-Range', (base, location) => request(base, 'PATCH', location, { ...octets(Buffer.alloc(10)), 'Content-Range': '0-9' }, Buffer.alloc(10, 1))),
-  inSession('PATCH a chunk without Content-Range', (base, location) => request(base, 'PATCH', location, octets(Buffer.alloc(10)), Buffer.alloc(10, 1))),
-  inSession('PATCH a streamed chunk (Transfer-Encoding: chunked)', (base, location) => request(base, 'PATCH', location, { 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked' }, Buffer.alloc(10, 1))),
-  inSession('PATCH an empty chunk', (base, location) => request(base, 'PATCH', location, octets(Buffer.alloc(0)), Buffer.alloc(0))),
+  inSession('GET a new upload\'s status', (base, location) => rawRequest(base, 'GET', location)),
+  inSession('PATCH a chunk with Content-Range', (base, location) => rawRequest(base, 'PATCH', location, { ...octets(Buffer.alloc(10)), 'Content-Range': '0-9' }, Buffer.alloc(10, 1))),
+  inSession('PATCH a chunk without Content-Range', (base, location) => rawRequest(base, 'PATCH', location, octets(Buffer.alloc(10)), Buffer.alloc(10, 1))),
+  inSession('PATCH a streamed chunk (Transfer-Encoding: chunked)', (base, location) => rawRequest(base, 'PATCH', location, { 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked' }, Buffer.alloc(10, 1))),
+  inSession('PATCH an empty chunk', (base, location) => rawRequest(base, 'PATCH', location, octets(Buffer.alloc(0)), Buffer.alloc(0))),
   inSession('GET the status after a chunk', async (base, location) => {
-    const patched = await request(base, 'PATCH', location, octets(Buffer.alloc(10)), Buffer.alloc(10, 1));
-    return request(base, 'GET', patched.headers.location ?? '');
+    const patched = await rawRequest(base, 'PATCH', location, octets(Buffer.alloc(10)), Buffer.alloc(10, 1));
+    return rawRequest(base, 'GET', patched.headers.location ?? '');
   }),
-  inSession('PUT without a digest', (base, location) => request(base, 'PUT', location, { 'Content-Length': 0 })),
-  inSession('PUT with a digest the bytes do not have', (base, location) => request(base, 'PUT', withDigest(location, absent), octets(Buffer.from('abc')), Buffer.from('abc'))),
-  inSession('PUT with a malformed digest', (base, location) => request(base, 'PUT', withDigest(location, 'sha256:12'), octets(Buffer.from('abc')), Buffer.from('abc'))),
-  inSession('PUT with the last chunk and its Content-Range', (base, location) => request(base, 'PUT', withDigest(location, sha256(Buffer.from('abcd'))), { ...octets(Buffer.from('abcd')), 'Content-Range': '0-3' }, Buffer.from('abcd'))),
+  inSession('PUT without a digest', (base, location) => rawRequest(base, 'PUT', location, { 'Content-Length': 0 })),
+  inSession('PUT with a digest the bytes do not have', (base, location) => rawRequest(base, 'PUT', withDigest(location, absent), octets(Buffer.from('abc')), Buffer.from('abc'))),
+  inSession('PUT with a malformed digest', (base, location) => rawRequest(base, 'PUT', withDigest(location, 'sha256:12'), octets(Buffer.from('abc')), Buffer.from('abc'))),
+  inSession('PUT with the last chunk and its Content-Range', (base, location) => rawRequest(base, 'PUT', withDigest(location, sha256(Buffer.from('abcd'))), { ...octets(Buffer.from('abcd')), 'Content-Range': '0-3' }, Buffer.from('abcd'))),
   inSession('PATCH an upload already completed', async (base, location) => {
-    await request(base, 'PUT', withDigest(location, sha256(Buffer.from('xyz'))), octets(Buffer.from('xyz')), Buffer.from('xyz'));
-    return request(base, 'PATCH', location, octets(Buffer.from('xyz')), Buffer.from('xyz'));
+    await rawRequest(base, 'PUT', withDigest(location, sha256(Buffer.from('xyz'))), octets(Buffer.from('xyz')), Buffer.from('xyz'));
+    return rawRequest(base, 'PATCH', location, octets(Buffer.from('xyz')), Buffer.from('xyz'));
   }),
-  inSession('DELETE an upload', (base, location) => request(base, 'DELETE', location)),
+  inSession('DELETE an upload', (base, location) => rawRequest(base, 'DELETE', location)),
   inSession('GET a deleted upload', async (base, location) => {
-    await request(base, 'DELETE', location);
-    return request(base, 'GET', location);
+    await rawRequest(base, 'DELETE', location);
+    return rawRequest(base, 'GET', location);
   }),
   plain('GET a manifest by tag', 'GET', '/v2/a/b/manifests/t1', { Accept: OCI }),
   plain('HEAD a manifest by tag', 'HEAD', '/v2/a/b/manifests/t1', { Accept: OCI }),
@@ -166,7 +148,7 @@ const CASES: readonly Case[] = [
 ];
 
 /** What of an answer must agree. */
-function comparable(answer: Answer, base: string): Record<string, unknown> {
+function comparable(answer: RawResponse, base: string): Record<string, unknown> {
   const h = answer.headers;
   let code: unknown;
   try {
@@ -193,43 +175,68 @@ function comparable(answer: Answer, base: string): Record<string, unknown> {
   };
 }
 
-describe('Wharf answers as distribution 2.8.2 does', () => {
-  const answers = { wharf: [] as Record<string, unknown>[], distribution: [] as Record<string, unknown>[] };
-  let work: string;
-  let wharf: TestWharf | undefined;
-  let distribution: RunningDistribution | undefined;
+/**
+ * Sends `cases` to Wharf and to distribution (each started by `start` in a temp dir, after
+ * `prepare`), one test per case comparing what `record` keeps of the two answers.
+ */
+function sideBySide(
+  title: string,
+  cases: readonly Case[],
+  start: (work: string) => Promise<{ wharf: TestWharf; distribution: RunningDistribution }>,
+  record: (answer: RawResponse, base: string) => Record<string, unknown>,
+  prepare: (base: string) => Promise<void> = async () => {},
+): void {
+  describe(title, () => {
+    const answers = { wharf: [] as Record<string, unknown>[], distribution: [] as Record<string, unknown>[] };
+    let work: string;
+    let servers: { wharf: TestWharf; distribution: RunningDistribution } | undefined;
 
-  async function ask(base: string): Promise<Record<string, unknown>[]> {
+    async function ask(base: string): Promise<Record<string, unknown>[]> {
+      await prepare(base);
+      const out: Record<string, unknown>[] = [];
+      for (const [, send] of cases) out.push(record(await send(base), base));
+      return out;
+    }
+
+    before(async () => {
+      requireProgram('docker-registry');
+      work = await mkdtemp(join(tmpdir(), 'wharf-parity-'));
+      servers = await start(work);
+      answers.wharf = await ask(servers.wharf.url);
+      answers.distribution = await ask(servers.distribution.url);
+    });
+    after(async () => {
+      await servers?.wharf.stop(0);
+      await servers?.distribution.stop();
+      await rm(work, { recursive: true, force: true });
+    });
+
+    cases.forEach(([name], i) => {
+      it(name, () => assert.deepEqual(answers.wharf[i], answers.distribution[i]));
+    });
+  });
+}
+
+/** distribution on a config.yml of `distributionConfig` plus `extra` lines, waiting for `GET /v2/` to answer `ready`. */
+async function distributionWith(work: string, extra: readonly string[] = [], ready = 200): Promise<RunningDistribution> {
+  const host = `127.0.0.1:${await freePort()}`;
+  await writeFile(join(work, 'config.yml'), distributionConfig(join(work, 'root'), host) + extra.join('\n'));
+  return startDistribution(join(work, 'config.yml'), host, ready);
+}
+
+sideBySide(
+  'Wharf answers as distribution 2.8.2 does',
+  CASES,
+  async (work) => ({ distribution: await distributionWith(work), wharf: await startTestWharf() }),
+  comparable,
+  async (base) => {
     await pushBlob(base, 'a/b', layer);
     await pushBlob(base, 'a/b', config);
-    const out: Record<string, unknown>[] = [];
-    for (const [, send] of CASES) out.push(comparable(await send(base), base));
-    return out;
-  }
-
-  before(async () => {
-    requireProgram('docker-registry');
-    work = await mkdtemp(join(tmpdir(), 'wharf-parity-'));
-    const host = `127.0.0.1:${await freePort()}`;
-    await writeFile(join(work, 'config.yml'), distributionConfig(join(work, 'root'), host));
-    distribution = await startDistribution(join(work, 'config.yml'), host);
-    wharf = await startTestWharf();
-    answers.wharf = await ask(wharf.url);
-    answers.distribution = await ask(distribution.url);
-  });
-  after(async () => {
-    await wharf?.stop(0);
-    await distribution?.stop();
-    await rm(work, { recursive: true, force: true });
-  });
-
-  CASES.forEach(([name], i) => {
-    it(name, () => assert.deepEqual(answers.wharf[i], answers.distribution[i]));
-  });
-});
+  },
+);
 
 /** A challenge with its scopes, and each scope's actions, sorted: distribution lists both in Go's map order, which varies. */
-function challengeOf(answer: Answer): string | undefined {
+function challengeOf(answer: RawResponse): string | undefined {
   const sortActions = (item: string): string => item.replace(/:([^:]*)$/, (_, actions: string) => `:${actions.split(',').sort().join(',')}`);
   return answer.headers['www-authenticate']?.replace(/scope="([^"]*)"/, (_, scope: string) => `scope="${scope.split(' ').map(sortActions).sort().join(' ')}"`);
 }
@@ -250,43 +257,20 @@ const CHALLENGED: readonly Case[] = [
   plain('GET a tag list with a token that is no JWT', 'GET', '/v2/a/b/tags/list', { Authorization: 'Bearer not.a.jwt' }),
 ];
 
-describe('Wharf challenges as distribution 2.8.2 does under auth.token', () => {
-  const answers = { wharf: [] as Record<string, unknown>[], distribution: [] as Record<string, unknown>[] };
-  let work: string;
-  let wharf: TestWharf | undefined;
-  let distribution: RunningDistribution | undefined;
-  const realm = 'https://auth.example.com/token';
+const REALM = 'https://auth.example.com/token';
 
-  async function ask(base: string): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    for (const [, send] of CHALLENGED) {
-      const answer = await send(base);
-      out.push({ ...comparable(answer, base), challenge: challengeOf(answer) });
-    }
-    return out;
-  }
-
-  before(async () => {
-    requireProgram('docker-registry');
-    work = await mkdtemp(join(tmpdir(), 'wharf-parity-auth-'));
+sideBySide(
+  'Wharf challenges as distribution 2.8.2 does under auth.token',
+  CHALLENGED,
+  async (work) => {
     const bundle = (await makeCA(work, 'token-root')).cert;
-    const host = `127.0.0.1:${await freePort()}`;
-    const token = ['auth:', '  token:', `    realm: ${realm}`, '    service: registry.example.com', '    issuer: issuer', `    rootcertbundle: ${bundle}`, ''];
-    await writeFile(join(work, 'config.yml'), distributionConfig(join(work, 'root'), host) + token.join('\n'));
-    distribution = await startDistribution(join(work, 'config.yml'), host, 401);
-    wharf = await startTestWharf({
-      auth: { provider: { kind: 'token', realm, service: 'registry.example.com', issuer: 'issuer', rootCertBundle: bundle }, loginLimit: { failures: 0, windowMs: 0 } },
-    });
-    answers.wharf = await ask(wharf.url);
-    answers.distribution = await ask(distribution.url);
-  });
-  after(async () => {
-    await wharf?.stop(0);
-    await distribution?.stop();
-    await rm(work, { recursive: true, force: true });
-  });
-
-  CHALLENGED.forEach(([name], i) => {
-    it(name, () => assert.deepEqual(answers.wharf[i], answers.distribution[i]));
-  });
-});
+    const token = ['auth:', '  token:', `    realm: ${REALM}`, '    service: registry.example.com', '    issuer: issuer', `    rootcertbundle: ${bundle}`, ''];
+    return {
+      distribution: await distributionWith(work, token, 401),
+      wharf: await startTestWharf({
+        auth: { provider: { kind: 'token', realm: REALM, service: 'registry.example.com', issuer: 'issuer', rootCertBundle: bundle }, loginLimit: { failures: 0, windowMs: 0 } },
+      }),
+    };
+  },
+  (answer, base) => ({ ...comparable(answer, base), challenge: challengeOf(answer) }),
+);
