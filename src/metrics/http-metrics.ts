@@ -4,7 +4,7 @@
  * names and methods in lower case, as distribution labels them. Label children are made once per
  * (route, method, status) and kept, so a request costs a map lookup and a few increments.
  */
-import type { Counter, Histogram } from 'prom-client';
+import type { Counter, Gauge, Histogram } from 'prom-client';
 import { UNMATCHED_ROUTE, type RequestObserver } from '../http/observer.js';
 import type { WharfMetrics } from './metrics.js';
 
@@ -38,6 +38,7 @@ function isUpload(route: string, method: string): boolean {
 
 export class HttpMetrics implements RequestObserver {
   private readonly children = new Map<string, Children>();
+  private readonly inFlight = new Map<string, Gauge.Internal<'handler'>>();
 
   constructor(private readonly metrics: WharfMetrics) {}
 
@@ -60,13 +61,22 @@ export class HttpMetrics implements RequestObserver {
     return children;
   }
 
+  private inFlightFor(route: string): Gauge.Internal<'handler'> {
+    let gauge = this.inFlight.get(route);
+    if (gauge === undefined) {
+      gauge = this.metrics.httpInFlight.labels(handlerLabel(route));
+      this.inFlight.set(route, gauge);
+    }
+    return gauge;
+  }
+
   routed(route: string, method: string): void {
-    this.metrics.httpInFlight.labels(handlerLabel(route)).inc();
+    this.inFlightFor(route).inc();
     if (isUpload(route, method)) this.metrics.uploadsInProgress.inc();
   }
 
   finished(route: string, method: string, status: number, seconds: number, bytesIn: number, bytesOut: number): void {
-    if (route !== UNMATCHED_ROUTE) this.metrics.httpInFlight.labels(handlerLabel(route)).dec();
+    if (route !== UNMATCHED_ROUTE) this.inFlightFor(route).dec();
     if (isUpload(route, method)) this.metrics.uploadsInProgress.dec();
     const children = this.childrenFor(route, method, status);
     children.requests.inc();
