@@ -85,8 +85,8 @@ notifications:
       }
       assert.match(text, /registry_notifications_deliveries_total\{endpoint="sink"\} 1/);
       assert.match(text, /registry_notifications_failures_total\{endpoint="sink"\} 1/);
-      assert.match(text, /registry_http_requests_total\{route="upload",method="PUT",code="201"\} 1/);
-      assert.match(text, /registry_storage_action_seconds_count\{driver="filesystem",action="writer"\} \d+/);
+      assert.match(text, /registry_http_requests_total\{handler="blob_upload_chunk",method="put",code="201"\} 1/);
+      assert.match(text, /registry_storage_action_seconds_count\{driver="filesystem",action="Writer"\} \d+/);
       assert.match(text, /process_resident_memory_bytes \d+/);
     } finally {
       assert.equal(await wharf.stop('SIGTERM'), 0);
