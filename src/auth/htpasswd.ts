@@ -6,10 +6,10 @@
  * tens of milliseconds and clients send Basic credentials with every request.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import bcrypt from 'bcryptjs';
+import { createSecretFile, fileExists } from './secret-file.js';
 
 const BCRYPT = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
 const STAT_INTERVAL_MS = 1000;
@@ -45,21 +45,10 @@ export const PROVISIONED_USER = 'docker';
  * undefined when the file exists.
  */
 export function provisionHtpasswd(path: string, cost = 10): string | undefined {
-  try {
-    statSync(path);
-    return undefined;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  if (fileExists(path)) return undefined;
   const password = randomBytes(32).toString('base64url');
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  try {
-    writeFileSync(path, `${entry(PROVISIONED_USER, bcrypt.hashSync(password, cost))}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined; // another instance made it first
-    throw err;
-  }
-  return password;
+  // Another instance may make it first: then its password, not this one, is the one to log.
+  return createSecretFile(path, `${entry(PROVISIONED_USER, bcrypt.hashSync(password, cost))}\n`) ? password : undefined;
 }
 
 /** A bcrypt htpasswd line for `user` (`$2y$`, as `htpasswd -B` writes). */

@@ -5,8 +5,8 @@
  * each accepts the tokens the others sign; the exclusive create lets the first writer win.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createSecretFile, fileExists } from './secret-file.js';
 import { libtrustKeyId } from './token-keys.js';
 
 export interface SigningKey {
@@ -36,18 +36,9 @@ export function signingKeyFrom(privateKey: KeyObject): SigningKey {
 /** Reads the key at `path`, creating it first when there is none. `created` says which happened. */
 export function loadOrCreateSigningKey(path: string): { key: SigningKey; created: boolean } {
   let created = false;
-  try {
-    readFileSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  if (!fileExists(path)) {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    try {
-      writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-      created = true;
-    } catch (writeErr) {
-      if ((writeErr as NodeJS.ErrnoException).code !== 'EEXIST') throw writeErr;
-    }
+    created = createSecretFile(path, privateKey.export({ type: 'pkcs8', format: 'pem' }));
   }
   return { key: signingKeyFrom(createPrivateKey(readFileSync(path))), created };
 }
