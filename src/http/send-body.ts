@@ -1,14 +1,20 @@
 /**
- * Sends a stream as a response body. When the stream lends its chunks from a pool
- * (src/runtime/buffer-recycling.ts), each chunk goes back to it once the socket write that carried
- * it has completed, since the kernel has the bytes by then.
+ * Sends a stream as a response body, and one whose bytes are in memory (MemoryBody) in one write.
+ * When the stream lends its chunks from a pool (src/runtime/buffer-recycling.ts), each chunk goes
+ * back to it once the socket write that carried it has completed, since the kernel has the bytes
+ * by then.
  */
 import type { ServerResponse } from 'node:http';
 import { Writable, finished, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { recyclerOf } from '../runtime/buffer-recycling.js';
+import { MemoryBody } from '../runtime/memory-body.js';
 
 export async function sendBody(body: Readable, res: ServerResponse, signal?: AbortSignal): Promise<void> {
+  if (body instanceof MemoryBody) {
+    res.end(body.content);
+    return;
+  }
   const recycle = recyclerOf(body);
   const options = signal ? { signal } : {};
   if (recycle === undefined) {

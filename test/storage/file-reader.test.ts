@@ -103,6 +103,25 @@ describe('filesystem file reader', () => {
     assert.ok(Buffer.concat(left).equals(content.subarray(1000, MiB + 5)));
   });
 
+  it('reads less than a pool buffer into memory of its own size, buffered or with O_DIRECT', async () => {
+    /** The range's bytes, and the size of the memory behind each chunk. */
+    async function memoryOf(start: number, end: number, direct: boolean): Promise<{ bytes: Buffer; memory: number[] }> {
+      const flags = direct ? fsConstants.O_RDONLY | fsConstants.O_DIRECT : fsConstants.O_RDONLY;
+      const chunks: Buffer[] = [];
+      for await (const chunk of new FileReader(await fs.open(file, flags), start, end, undefined, direct)) chunks.push(chunk as Buffer);
+      return { bytes: Buffer.concat(chunks), memory: chunks.map((c) => c.buffer.byteLength) };
+    }
+    for (const direct of [false, true]) {
+      const small = await memoryOf(100, 4196, direct); // a small blob
+      assert.ok(small.bytes.equals(content.subarray(100, 4196)));
+      assert.ok(small.memory.every((m) => m < 64 * 1024), `a 4 KiB read took ${small.memory.join(', ')} bytes of memory`);
+      const large = await memoryOf(0, MiB + 300, direct); // a whole read, then a short last one
+      assert.ok(large.bytes.equals(content.subarray(0, MiB + 300)));
+      assert.equal(large.memory[0], MiB, 'a whole read takes a pool buffer');
+      assert.ok(large.memory[1]! < 64 * 1024, `the last 300 bytes took ${large.memory[1]} bytes of memory`);
+    }
+  });
+
   it('lends a buffer again only after it was recycled', async () => {
     const kept: Buffer[] = [];
     const first = new FileReader(await fs.open(file), 0, content.length, undefined);

@@ -22,6 +22,17 @@ const READ_BYTES = 1024 * 1024;
  */
 const MAX_IDLE = 4;
 const pool = new BufferPool(READ_BYTES, MAX_IDLE);
+
+/**
+ * A buffer for the next `bytes` of the range: a pool buffer for a whole read, and one of its own
+ * size for less (a small blob, or a range's last read). A 4 KiB blob read into a 1 MiB buffer
+ * made each GET cost 1 MiB of the pool's fresh memory once more than MAX_IDLE were in flight,
+ * and V8 collects on external memory: 64 connections GETting a config blob spent 17 % of the
+ * server's samples in the collector (docs/benchmarks.md, "Thirteenth pass").
+ */
+function bufferFor(bytes: number): Buffer {
+  return bytes >= READ_BYTES ? pool.lend() : Buffer.allocUnsafe(bytes);
+}
 /**
  * O_DIRECT reads land in slots of a pool buffer's size, which a block's bytes are copied into whole.
  * A 512 MiB download through Wharf, against a client that does not set the pace, 4 runs each
@@ -95,7 +106,7 @@ export class FileReader extends Readable implements Recycling {
       this.#readDirect();
       return;
     }
-    const buffer = pool.lend();
+    const buffer = bufferFor(this.#remaining);
     this.fh.read(buffer, 0, Math.min(buffer.length, this.#remaining), this.#position).then(
       ({ bytesRead }) => {
         if (this.destroyed || bytesRead === 0) {
@@ -148,7 +159,7 @@ export class FileReader extends Readable implements Recycling {
           this.push(null); // the file is shorter than when it was opened
           return;
         }
-        const buffer = pool.lend();
+        const buffer = bufferFor(usable);
         read.slot.copy(buffer, 0, skip, skip + usable);
         this.#idle.push(read.slot);
         this.#position += usable;
