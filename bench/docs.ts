@@ -53,7 +53,7 @@ npm run bench -- --no-distribution    # Wharf only
 npm run bench -- --no-write           # print only; --out FILE writes the raw JSON elsewhere
 \`\`\`
 
-Phases: monolithic, chunked, download, manifest-get, manifest-head, blob-head, tags, catalog, parallel.
+Phases: monolithic, chunked, download, manifest-get, manifest-head, blob-head, blob-get, tags, catalog, parallel.
 Only full runs of every phase (no \`--quick\`, \`--phases\` or \`--profile\`) refresh this page.
 
 ## Method
@@ -70,7 +70,8 @@ Only full runs of every phase (no \`--quick\`, \`--phases\` or \`--profile\`) re
   read, and on this machine that made the client, not the server, set the pace).
 - Monolithic upload: POST then one PUT with the whole blob. Chunked: POST, PATCHes of 16 MiB with
   Content-Range, closing PUT. Parallel: 20 monolithic uploads at once; aggregate MiB/s.
-- Load phases (manifest GET by tag, manifest HEAD by digest, blob HEAD): our own closed-loop
+- Load phases (manifest GET by tag, manifest HEAD by digest, blob HEAD, and GET of the image's
+  config blob, which every pull asks for and the issue sets no target for): our own closed-loop
   generator on \`node:http\` (keep-alive Agent, maxSockets = 64 connections; HEAD handled right),
   1 s warm-up then 10 s counted; latency p50/p99 from a 10 µs histogram; non-200 answers are errors.
 - Tags: 10,000 distinct OCI manifests PUT by tag at 16 concurrent connections; then the full tag

@@ -36,7 +36,7 @@ export const QUICK: Sizes = {
   tags: 300, repos: 100, pushConcurrency: 16, listings: 2,
 };
 
-export const PHASES = ['monolithic', 'chunked', 'download', 'manifest-get', 'manifest-head', 'blob-head', 'tags', 'catalog', 'parallel'] as const;
+export const PHASES = ['monolithic', 'chunked', 'download', 'manifest-get', 'manifest-head', 'blob-head', 'blob-get', 'tags', 'catalog', 'parallel'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** Blobs made (hashed) once per harness invocation; storage is fresh for every run. */
@@ -66,6 +66,7 @@ export type FigureKey =
   | 'manifest.get.rps' | 'manifest.get.p50' | 'manifest.get.p99'
   | 'manifest.head.rps' | 'manifest.head.p50' | 'manifest.head.p99'
   | 'blob.head.rps' | 'blob.head.p50' | 'blob.head.p99'
+  | 'blob.get.rps' | 'blob.get.p50' | 'blob.get.p99'
   | 'tags.push' | 'tags.list' | 'repos.push' | 'catalog.list';
 
 export type RunFigures = Partial<Record<FigureKey, Figure>>;
@@ -137,10 +138,12 @@ export async function runWorkload(url: string, pid: number, sizes: Sizes, blobs:
       log(`    download ${figures.download.value.toFixed(1)} MiB/s`);
     }
 
-    const loads: [Phase, 'manifest.get' | 'manifest.head' | 'blob.head', 'GET' | 'HEAD', string][] = [
+    const loads: [Phase, 'manifest.get' | 'manifest.head' | 'blob.head' | 'blob.get', 'GET' | 'HEAD', string][] = [
       ['manifest-get', 'manifest.get', 'GET', `/v2/${BASE}/manifests/latest`],
       ['manifest-head', 'manifest.head', 'HEAD', `/v2/${BASE}/manifests/${latestDigest}`],
       ['blob-head', 'blob.head', 'HEAD', `/v2/${BASE}/blobs/${image.layerDigest}`],
+      // The image's config blob, as every pull GETs it first (a few hundred bytes).
+      ['blob-get', 'blob.get', 'GET', `/v2/${BASE}/blobs/${image.configDigest}`],
     ];
     for (const [phase, key, method, path] of loads) {
       if (!phases.has(phase)) continue;

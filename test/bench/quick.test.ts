@@ -27,6 +27,7 @@ const FIGURES = [
   'manifest.get.rps', 'manifest.get.p50', 'manifest.get.p99',
   'manifest.head.rps', 'manifest.head.p50', 'manifest.head.p99',
   'blob.head.rps', 'blob.head.p50', 'blob.head.p99',
+  'blob.get.rps', 'blob.get.p50', 'blob.get.p99',
   'tags.push', 'tags.list', 'repos.push', 'catalog.list', 'rss.whole',
 ];
 
