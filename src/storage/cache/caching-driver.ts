@@ -1,6 +1,7 @@
 /**
- * A read cache in front of a storage driver: small files read with getContent (links, manifests)
- * and the stat of files a predicate names immutable (blob data), held in memory, LRU by bytes.
+ * A read cache in front of a storage driver: small files read with getContent (links, manifests,
+ * small blobs) and the stat of files a predicate names immutable (blob data), held in memory, LRU
+ * by bytes.
  *
  * Writes through this driver invalidate exactly what they touch (a delete or move of a directory,
  * everything below it), so a single instance never serves a stale entry. Writes by other
