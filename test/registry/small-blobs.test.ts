@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { BlobStore, RepositoryBlobs, SMALL_BLOB_BYTES } from '../../src/registry/blobs/blob-store.js';
 import { digestOf } from '../../src/registry/digest.js';
+import type { BlobHandle } from '../../src/registry/registry.js';
 import { paths } from '../../src/registry/paths.js';
 import { CachingDriver } from '../../src/storage/cache/caching-driver.js';
 import type { CallOptions, ReaderOptions } from '../../src/storage/driver.js';
@@ -39,22 +40,32 @@ async function bytesOf(stream: Readable): Promise<Buffer> {
 
 const ctx = {};
 
-function setUp(): { storage: CountingDriver; store: BlobStore; blobs: RepositoryBlobs } {
+interface Stored {
+  readonly content: Buffer;
+  readonly blob: BlobHandle;
+}
+
+/** A blob store over counted storage behind a read cache, and a way to put a blob linked in `r`. */
+function setUp(): { storage: CountingDriver; store: BlobStore; stored(size: number): Promise<Stored> } {
   const storage = new CountingDriver(new MemoryDriver());
   const cached = wrapDriver(new CachingDriver(storage, { ttlMs: 60_000, maxBytes: 1024 * 1024 }));
   const store = new BlobStore(cached);
-  return { storage, store, blobs: new RepositoryBlobs(cached, store) };
+  const blobs = new RepositoryBlobs(cached, store);
+  const stored = async (size: number): Promise<Stored> => {
+    const content = randomBytes(size);
+    const digest = digestOf(content);
+    await storage.putContent(paths.blobData(digest), content);
+    await blobs.link('r', digest, ctx);
+    return { content, blob: await blobs.handle('r', digest, ctx) };
+  };
+  return { storage, store, stored };
 }
 
 describe('small blobs', () => {
   it('are answered from the read cache after the first GET, ranges included', async () => {
-    const { storage, store, blobs } = setUp();
-    const content = randomBytes(4096);
-    const digest = digestOf(content);
-    await store.putContent(digest, content, ctx);
-    await blobs.link('r', digest, ctx);
+    const { storage, stored } = setUp();
+    const { content, blob } = await stored(4096);
     const before = { readers: storage.readers, contents: storage.contents };
-    const blob = await blobs.handle('r', digest, ctx);
     assert.ok((await bytesOf(await blob.open(undefined, ctx))).equals(content));
     assert.ok((await bytesOf(await blob.open(undefined, ctx))).equals(content));
     assert.ok((await bytesOf(await blob.open({ offset: 100, length: 50 }, ctx))).equals(content.subarray(100, 150)));
@@ -63,12 +74,8 @@ describe('small blobs', () => {
   });
 
   it('larger than SMALL_BLOB_BYTES stream from the storage on every GET', async () => {
-    const { storage, blobs } = setUp();
-    const content = randomBytes(SMALL_BLOB_BYTES + 1);
-    const digest = digestOf(content);
-    await storage.putContent(paths.blobData(digest), content);
-    await blobs.link('r', digest, ctx);
-    const blob = await blobs.handle('r', digest, ctx);
+    const { storage, stored } = setUp();
+    const { content, blob } = await stored(SMALL_BLOB_BYTES + 1);
     const readers = storage.readers;
     assert.ok((await bytesOf(await blob.open(undefined, ctx))).equals(content));
     assert.ok((await bytesOf(await blob.open({ offset: SMALL_BLOB_BYTES, length: 1 }, ctx))).equals(content.subarray(SMALL_BLOB_BYTES)));
@@ -76,16 +83,12 @@ describe('small blobs', () => {
   });
 
   it('whose stored bytes are not the size the GET announced are streamed, not sent short', async () => {
-    const { storage, store, blobs } = setUp();
-    const content = randomBytes(1000);
-    const digest = digestOf(content);
-    await store.putContent(digest, content, ctx);
-    await blobs.link('r', digest, ctx);
-    const blob = await blobs.handle('r', digest, ctx);
+    const { storage, store, stored } = setUp();
+    const { content, blob } = await stored(1000);
     // The file changes under the handle (a repair rewriting it, say): the size it was stat'd at is stale.
-    await storage.putContent(paths.blobData(digest), Buffer.concat([content, content]));
+    await storage.putContent(paths.blobData(blob.digest), Buffer.concat([content, content]));
     const readers = storage.readers;
-    await bytesOf(await store.open(digest, blob.size, undefined, ctx));
+    await bytesOf(await store.open(blob.digest, blob.size, undefined, ctx));
     assert.equal(storage.readers - readers, 1, 'the mismatch went to the stream');
   });
 });
