@@ -10,7 +10,8 @@
  * - Writers append with O_APPEND through the process's write thread (write-thread.ts) in batches
  *   of 128 KiB, fdatasync in the background as they go, and once more on commit. Past 64 MiB a
  *   file's bytes go on with O_DIRECT (filesystem-writer.ts says why), where the filesystem takes it
- *   and `directIo` is not off.
+ *   and `directIo` is not off. With `directIo` on, the bytes they wrote through the page cache
+ *   leave it once written back (page-cache.ts says why).
  * - Readers stream 1 MiB reads into buffers that the blob response gives back (file-reader.ts);
  *   a range of 64 MiB or more is read with O_DIRECT too.
  * - Nothing outside the root is touched: every path is checked against the root after resolving.
@@ -135,9 +136,12 @@ export class FilesystemDriver implements StorageDriver {
   readonly #rootPrefix: string;
   /** O_DIRECT is asked for: configured, and not yet refused by the filesystem. */
   #direct: boolean;
+  /** `directIo` as configured: uploads leave the page cache once written back (page-cache.ts). */
+  readonly #releasePages: boolean;
 
   private constructor(rootDirectory: string, directIo: boolean) {
     this.#direct = directIo;
+    this.#releasePages = directIo;
     this.rootDirectory = nodePath.resolve(rootDirectory);
     this.#rootPrefix = this.rootDirectory.endsWith(nodePath.sep) ? this.rootDirectory : this.rootDirectory + nodePath.sep;
     this.stagingDirectory = nodePath.join(this.rootDirectory, STAGING_DIRECTORY);
@@ -309,7 +313,11 @@ export class FilesystemDriver implements StorageDriver {
       }
     }
     const openDirect = this.#direct ? () => this.#openDirect(full) : undefined;
-    const writer = new FilesystemWriter(this.name, path, full, fh, size, options?.handOverChunks === true, openDirect);
+    const writer = new FilesystemWriter(this.name, path, full, fh, size, {
+      handOverChunks: options?.handOverChunks === true,
+      releasePages: this.#releasePages,
+      ...(openDirect ? { openDirect } : {}),
+    });
     if (options?.signal) addAbortSignal(options.signal, writer);
     return writer;
   }

@@ -1,13 +1,15 @@
 /**
  * The filesystem driver's file writer: writes through the process's write thread (write-thread.ts),
  * fdatasyncs in the background as it goes, and once more on commit (see the driver for where files
- * live).
+ * live). Where the driver says so, what it wrote through the page cache leaves it as it is written
+ * back, and the rest once committed (page-cache.ts).
  */
 import fs, { type FileHandle } from 'node:fs/promises';
 import { BaseFileWriter, toError } from '../base.js';
 import { StorageError } from '../driver.js';
 import type { DirectFile } from './direct-staging.js';
-import { writeThread } from './write-thread.js';
+import { dropAll } from './page-cache.js';
+import { writeThread, type PageCacheHint } from './write-thread.js';
 
 /**
  * Opens a second descriptor on the writer's file with O_DIRECT; undefined where the filesystem
@@ -65,6 +67,25 @@ let earlySyncRunning = false;
 /** Names each direct file to the write thread. */
 let nextDirectId = 0;
 
+/**
+ * With `releasePages`, each time a file has this much more through the page cache, the write
+ * thread starts the disk writing it and drops what lies more than RELEASE_LAG_BYTES behind the
+ * end, which by then is mostly written back (pages not yet clean stay, and go at commit). 2 MiB
+ * and 4 MiB are what the C model of 20 parallel pushes used (docs/benchmarks.md, "Fourteenth
+ * pass"): the file keeps 4-6 MiB in the page cache while it grows.
+ */
+const WRITEBACK_STEP_BYTES = 2 * 1024 * 1024;
+const RELEASE_LAG_BYTES = 4 * 1024 * 1024;
+
+export interface FilesystemWriterOptions {
+  /** WriterOptions.handOverChunks: the chunks may be moved to the write thread. */
+  readonly handOverChunks?: boolean;
+  /** Where the driver allows O_DIRECT: how to open the file with it. */
+  readonly openDirect?: OpenDirect;
+  /** What goes through the page cache leaves it once written back (page-cache.ts). */
+  readonly releasePages?: boolean;
+}
+
 export class FilesystemWriter extends BaseFileWriter {
   #fh: FileHandle | undefined;
   #size: number;
@@ -84,22 +105,21 @@ export class FilesystemWriter extends BaseFileWriter {
   #closing: Promise<void> | undefined;
   /** With O_DIRECT: the staged file the write thread writes (`fh` writes its last partial block). */
   #direct: { readonly fh: FileHandle; readonly file: DirectFile } | undefined;
+  private readonly handOverChunks: boolean;
+  private openDirect: OpenDirect | undefined;
+  private readonly releasePages: boolean;
+  /** With releasePages: where the range the disk has not been told to write yet starts. */
+  #writebackFrom: number;
 
-  constructor(
-    driverName: string,
-    path: string,
-    private readonly full: string,
-    fh: FileHandle,
-    size: number,
-    /** WriterOptions.handOverChunks: the chunks may be moved to the write thread. */
-    private readonly handOverChunks = false,
-    /** Where the driver allows O_DIRECT: how to open the file with it. */
-    private openDirect?: OpenDirect,
-  ) {
+  constructor(driverName: string, path: string, private readonly full: string, fh: FileHandle, size: number, options: FilesystemWriterOptions = {}) {
     super(driverName, path, WRITE_HIGH_WATER_MARK);
     this.#fh = fh;
     this.#size = size;
     this.#sent = size;
+    this.#writebackFrom = size;
+    this.handOverChunks = options.handOverChunks === true;
+    this.openDirect = options.openDirect;
+    this.releasePages = options.releasePages === true;
   }
 
   get size(): number {
@@ -112,6 +132,7 @@ export class FilesystemWriter extends BaseFileWriter {
    */
   async #send(): Promise<void> {
     const batch = this.#batch;
+    const bytes = this.#batchBytes;
     this.#batch = [];
     this.#batchBytes = 0;
     await this.#waitForRoom();
@@ -120,7 +141,7 @@ export class FilesystemWriter extends BaseFileWriter {
     if (!fh) throw new StorageError(`${this.driverName}: write after close: ${this.path}`, this.driverName, this.path);
     if (this.openDirect && this.#sent >= DIRECT_FROM_BYTES) await this.#goDirect(fh);
     const direct = this.#direct;
-    const sent = direct ? this.#sendDirect(direct.file, batch) : writeThread.write(fh.fd, batch, this.handOverChunks);
+    const sent = direct ? this.#sendDirect(direct.file, batch) : writeThread.write(fh.fd, batch, this.handOverChunks, this.#hint(bytes));
     const sending = sent.then((written) => {
       this.#sent += written;
       this.#unsynced += written;
@@ -128,6 +149,18 @@ export class FilesystemWriter extends BaseFileWriter {
     });
     sending.catch(() => {}); // awaited by a later send or the drain, which see the error
     this.#sending.push(sending);
+  }
+
+  /**
+   * What the write thread does with the page cache after appending `bytes` at #sent (the batches
+   * before are written: appends go one at a time), with releasePages: every WRITEBACK_STEP_BYTES.
+   */
+  #hint(bytes: number): PageCacheHint | undefined {
+    const end = this.#sent + bytes;
+    if (!this.releasePages || end - this.#writebackFrom < WRITEBACK_STEP_BYTES) return undefined;
+    const hint = { writebackFrom: this.#writebackFrom, writebackTo: end, dropBelow: Math.max(0, end - RELEASE_LAG_BYTES) };
+    this.#writebackFrom = end;
+    return hint;
   }
 
   /**
@@ -249,6 +282,7 @@ export class FilesystemWriter extends BaseFileWriter {
         if (sync) {
           await fh.datasync();
           this.#synced = true;
+          await this.#release(fh);
         }
       } finally {
         await this.#close(fh);
@@ -280,9 +314,15 @@ export class FilesystemWriter extends BaseFileWriter {
     try {
       await fh.datasync();
       this.#synced = true;
+      await this.#release(fh);
     } finally {
       await fh.close();
     }
+  }
+
+  /** With releasePages, after the file's fdatasync: its pages leave the page cache, all clean now. */
+  async #release(fh: FileHandle): Promise<void> {
+    if (this.releasePages) await dropAll(fh.fd);
   }
 
   protected async discard(): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * The filesystem write thread's body (see write-thread.ts): appends the chunks of each request to
  * the descriptor it names with blocking writev(2) calls, or takes them into the staging of a file
- * written with O_DIRECT (direct-staging.ts), and answers with the bytes taken or the error. One
+ * written with O_DIRECT (direct-staging.ts), and answers with the bytes taken or the error. After
+ * an append, it passes on the writer's advice about the file's page cache (page-cache.ts). One
  * file's requests are handled in the order they came. It only writes; opening, syncing and
  * closing stay with the FileHandles on the main thread.
  */
@@ -11,6 +12,7 @@ import { parentPort } from 'node:worker_threads';
 import { AlignedSlots } from '../../runtime/aligned-memory.js';
 import { v8Collector } from '../../runtime/garbage-relief.js';
 import { DirectStaging, type DirectFile } from './direct-staging.js';
+import { dropBelow, startWriteback } from './page-cache.js';
 import { DIRECT_STAGING_BYTES, type WriteReply, type WriteRequest } from './write-thread.js';
 
 /**
@@ -86,10 +88,16 @@ function failure(id: number, err: unknown): WriteReply {
   return { id, error: { message: String(e.message ?? err), ...(e.code === undefined ? {} : { code: e.code }) } };
 }
 
-/** An append is written before the reply, synchronously, as it comes. */
+/** An append is written before the reply, synchronously, as it comes, and the advice given after. */
 function append(request: Extract<WriteRequest, { op: 'append' }>): WriteReply {
   try {
-    return { id: request.id, written: writeAll(request.fd, request.chunks.map((c) => Buffer.from(c))) };
+    const written = writeAll(request.fd, request.chunks.map((c) => Buffer.from(c)));
+    const hint = request.pageCache;
+    if (hint) {
+      startWriteback(request.fd, hint.writebackFrom, hint.writebackTo - hint.writebackFrom);
+      dropBelow(request.fd, hint.dropBelow);
+    }
+    return { id: request.id, written };
   } catch (err) {
     return failure(request.id, err);
   }

@@ -29,8 +29,19 @@ import type { DirectFile } from './direct-staging.js';
  */
 export const DIRECT_STAGING_BYTES = 1024 * 1024;
 
+/**
+ * After an append, what the thread tells the kernel about the file's page cache (page-cache.ts):
+ * start writing `[writebackFrom, writebackTo)` to the disk, and drop the clean pages below
+ * `dropBelow`.
+ */
+export interface PageCacheHint {
+  readonly writebackFrom: number;
+  readonly writebackTo: number;
+  readonly dropBelow: number;
+}
+
 export type WriteRequest =
-  | { readonly op: 'append'; readonly id: number; readonly fd: number; readonly chunks: ArrayBuffer[] }
+  | { readonly op: 'append'; readonly id: number; readonly fd: number; readonly chunks: ArrayBuffer[]; readonly pageCache?: PageCacheHint }
   | { readonly op: 'direct'; readonly id: number; readonly file: DirectFile; readonly chunks: ArrayBuffer[] }
   | { readonly op: 'flush'; readonly id: number; readonly file: DirectFile }
   | { readonly op: 'close'; readonly id: number; readonly file: number };
@@ -76,12 +87,13 @@ export class WriteThread {
   /**
    * Appends `chunks` to the file open as `fd` (opened with O_APPEND) and resolves with the bytes
    * written, which is all of them: a short write is continued. With `handOver`, a chunk that is
-   * the whole of its memory moves to the thread and is empty afterwards.
+   * the whole of its memory moves to the thread and is empty afterwards. With `pageCache`, the
+   * thread then gives the kernel that advice about the file's pages.
    */
-  write(fd: number, chunks: readonly Buffer[], handOver: boolean): Promise<number> {
+  write(fd: number, chunks: readonly Buffer[], handOver: boolean, pageCache?: PageCacheHint): Promise<number> {
     const memory = this.#memory(chunks, handOver);
     if (memory.length === 0) return Promise.resolve(0);
-    return this.#request({ op: 'append', id: this.#nextId++, fd, chunks: memory }, memory);
+    return this.#request({ op: 'append', id: this.#nextId++, fd, chunks: memory, ...(pageCache ? { pageCache } : {}) }, memory);
   }
 
   /**
