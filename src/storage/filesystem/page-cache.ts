@@ -8,7 +8,7 @@
  * Why: on a VM whose freed memory goes back to the host (free page reporting, as on this
  * project's machine), every page the page cache takes anew must be faulted in by the host first,
  * and a write of 640 MiB into pages never used before cost the kernel 4.2-4.7 s of CPU against
- * 0.2 s into pages it had used recently. An upload that drops what is written back keeps its
+ * 0.2-0.35 s into pages it had used recently. An upload that drops what is written back keeps its
  * footprint to a few MiB, whose pages the next writes take again straight away. 20 parallel
  * 32 MiB pushes went from 100-379 MiB/s to a steady 349-419 (docs/benchmarks.md, "Fourteenth
  * pass"). Durability is unchanged: commit still fdatasyncs; this only says when the pages go.
