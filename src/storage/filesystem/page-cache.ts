@@ -3,7 +3,8 @@
  * libc's sync_file_range(2) and posix_fadvise(2), which Node has no binding for (called with the
  * koffi FFI, whose package ships its binary):
  * - `startWriteback`: the disk starts writing a range now, not when the flusher gets to it;
- * - `drop`: a range's clean pages leave the page cache. Pages still dirty or being written stay.
+ * - `dropBelow`, `dropAll`: a range's clean pages leave the page cache. Pages still dirty or being
+ *   written stay.
  *
  * Why: on a VM whose freed memory goes back to the host (free page reporting, as on this
  * project's machine), every page the page cache takes anew must be faulted in by the host first,
