@@ -38,6 +38,12 @@ export interface WriterOptions extends CallOptions {
    * chunks nobody else holds (a request body; not a stream teed to a client).
    */
   readonly handOverChunks?: boolean;
+  /**
+   * The bytes the caller means to write, when it knows (a request's Content-Length): a hint for
+   * how to write them (the filesystem driver writes an upload that reaches 64 MiB with O_DIRECT
+   * from its first byte). The writer takes what comes either way.
+   */
+  readonly expectedBytes?: number;
 }
 
 /**

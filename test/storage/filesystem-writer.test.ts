@@ -1,7 +1,8 @@
 /**
- * The filesystem writer's background fdatasync (filesystem-writer.ts): a stream that ends without
- * a commit (a PATCH) does not wait for it, and its descriptor closes once it is done; a commit
- * waits for it. The FileHandle is a real one whose datasync the test holds back.
+ * The filesystem writer (filesystem-writer.ts). Its background fdatasync: a stream that ends
+ * without a commit (a PATCH) does not wait for it, and its descriptor closes once it is done; a
+ * commit waits for it (the FileHandle is a real one whose datasync the test holds back). And where
+ * O_DIRECT starts: at 64 MiB, or at the first byte of a stream announced to get there.
  */
 import assert from 'node:assert/strict';
 import fs, { type FileHandle } from 'node:fs/promises';
@@ -9,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FilesystemWriter } from '../../src/storage/filesystem/filesystem-writer.js';
+import { constants as fsConstants } from 'node:fs';
+import { DIRECT_FROM_BYTES, FilesystemWriter } from '../../src/storage/filesystem/filesystem-writer.js';
+import { cachedBytes } from '../helpers/page-cache.js';
 
 const MiB = 1024 * 1024;
 
@@ -82,5 +85,42 @@ describe('filesystem writer and its background fdatasync', () => {
     held.release();
     await commit;
     assert.equal(held.closes(), 1);
+  });
+});
+
+describe('filesystem writer: where O_DIRECT starts', () => {
+  let dir: string;
+  before(async () => {
+    dir = await fs.mkdtemp(join(tmpdir(), 'wharf-writer-direct-'));
+  });
+  after(async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  /** 8 MiB into a new file with O_DIRECT allowed (page cache left alone); the bytes it has cached. */
+  async function cachedAfter8MiB(name: string, expectedBytes?: number): Promise<number> {
+    const full = join(dir, name);
+    const writer = new FilesystemWriter('filesystem', `/${name}`, full, await fs.open(full, 'a'), 0, {
+      openDirect: () => fs.open(full, fsConstants.O_RDWR | fsConstants.O_DIRECT),
+      ...(expectedBytes === undefined ? {} : { expectedBytes }),
+    });
+    await writeMiB(writer, 8);
+    await writer.commit();
+    const cached = cachedBytes(full); // before reading the file back fills the page cache
+    const bytes = await fs.readFile(full);
+    assert.equal(bytes.length, 8 * MiB);
+    assert.ok(bytes.every((b) => b === 7), 'every byte is where it was written');
+    return cached;
+  }
+
+  it('a stream announced to take the file to 64 MiB goes past the page cache from its first byte', { timeout: 30_000 }, async () => {
+    // The stream brings less than it announced (the registry then refuses the upload): the hint
+    // only says how to write, and the writer stores what came.
+    assert.ok((await cachedAfter8MiB('announced', DIRECT_FROM_BYTES)) < MiB);
+  });
+
+  it('one announced to stay below 64 MiB, or not announced, goes through the page cache', { timeout: 30_000 }, async () => {
+    assert.equal(await cachedAfter8MiB('small', DIRECT_FROM_BYTES - 1), 8 * MiB);
+    assert.equal(await cachedAfter8MiB('unknown'), 8 * MiB);
   });
 });

@@ -5,7 +5,6 @@
  * the page cache holds of a file is read with util-linux's fincore(1).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,13 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import { FilesystemDriver } from '../../src/storage/filesystem/filesystem-driver.js';
 import { dropAll, dropBelow, pageCacheAdviceWorks, startWriteback } from '../../src/storage/filesystem/page-cache.js';
 import type { FileWriter } from '../../src/storage/driver.js';
+import { cachedBytes as cached } from '../helpers/page-cache.js';
 
 const MiB = 1024 * 1024;
-
-/** Bytes of `file` in the page cache. */
-function cached(file: string): number {
-  return Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', file], { encoding: 'utf8' }).trim());
-}
 
 async function writeMiB(writer: FileWriter, mib: number): Promise<void> {
   const chunk = Buffer.alloc(MiB, 3);

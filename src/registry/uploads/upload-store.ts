@@ -128,7 +128,12 @@ export class UploadStore {
     }
     const hash: Hash | undefined = this.hashers.take(id, size) ?? (size === 0 ? newHash('sha256') : undefined);
     const meter = new ByteMeter(expected, hash);
-    const writer = await this.driver.writer(paths.uploadData(name, id), { append: true, signal: ctx.signal, handOverChunks: body.chunksHandedOver === true });
+    const writer = await this.driver.writer(paths.uploadData(name, id), {
+      append: true,
+      signal: ctx.signal,
+      handOverChunks: body.chunksHandedOver === true,
+      ...(expected === undefined ? {} : { expectedBytes: expected }),
+    });
     // On failure the hash may have seen bytes the writer did not store: it is not put back, and
     // the commit re-hashes what storage holds. A body that is to be committed leaves the writer
     // open, so that commit() ends it and makes it durable on the way out (a filesystem writer then

@@ -317,6 +317,7 @@ export class FilesystemDriver implements StorageDriver {
       handOverChunks: options?.handOverChunks === true,
       releasePages: this.#releasePages,
       ...(openDirect ? { openDirect } : {}),
+      ...(options?.expectedBytes === undefined ? {} : { expectedBytes: options.expectedBytes }),
     });
     if (options?.signal) addAbortSignal(options.signal, writer);
     return writer;

@@ -19,7 +19,9 @@ export type OpenDirect = () => Promise<FileHandle | undefined>;
 
 /**
  * A file takes its bytes from here on with O_DIRECT, past the page cache (where the driver allows
- * it). The page cache costs the most on a machine that must be handed fresh memory for it (a VM
+ * it); a stream announced to take the file this far goes with O_DIRECT from its first byte
+ * (`expectedBytes`): one 512 MiB push, Wharf alone, medians of two sets of 3 runs, 357-377 MiB/s
+ * against 329-331 switching at 64 MiB (docs/benchmarks.md, "Fourteenth pass"). The page cache costs the most on a machine that must be handed fresh memory for it (a VM
  * whose freed pages go back to the host: 210-230 MB/s against 500-770 MB/s direct, measured in
  * docs/benchmarks.md, "Sixth pass"), and it keeps what a large upload wrote at the expense of what
  * is read often. Below this, and so for the many small blobs and uploads side by side, the page
@@ -84,6 +86,8 @@ export interface FilesystemWriterOptions {
   readonly openDirect?: OpenDirect;
   /** What goes through the page cache leaves it once written back (page-cache.ts). */
   readonly releasePages?: boolean;
+  /** WriterOptions.expectedBytes: what the stream is to bring, when known. */
+  readonly expectedBytes?: number;
 }
 
 export class FilesystemWriter extends BaseFileWriter {
@@ -110,6 +114,8 @@ export class FilesystemWriter extends BaseFileWriter {
   private readonly releasePages: boolean;
   /** With releasePages: where the range the disk has not been told to write yet starts. */
   #writebackFrom: number;
+  /** The file offset from which the bytes go with O_DIRECT (see DIRECT_FROM_BYTES). */
+  readonly #directFrom: number;
 
   constructor(driverName: string, path: string, private readonly full: string, fh: FileHandle, size: number, options: FilesystemWriterOptions = {}) {
     super(driverName, path, WRITE_HIGH_WATER_MARK);
@@ -120,6 +126,8 @@ export class FilesystemWriter extends BaseFileWriter {
     this.handOverChunks = options.handOverChunks === true;
     this.openDirect = options.openDirect;
     this.releasePages = options.releasePages === true;
+    const expected = options.expectedBytes;
+    this.#directFrom = expected !== undefined && size + expected >= DIRECT_FROM_BYTES ? size : DIRECT_FROM_BYTES;
   }
 
   get size(): number {
@@ -139,7 +147,7 @@ export class FilesystemWriter extends BaseFileWriter {
     if (batch.length === 0) return;
     const fh = this.#fh;
     if (!fh) throw new StorageError(`${this.driverName}: write after close: ${this.path}`, this.driverName, this.path);
-    if (this.openDirect && this.#sent >= DIRECT_FROM_BYTES) await this.#goDirect(fh);
+    if (this.openDirect && this.#sent >= this.#directFrom) await this.#goDirect(fh);
     const direct = this.#direct;
     const sent = direct ? this.#sendDirect(direct.file, batch) : writeThread.write(fh.fd, batch, this.handOverChunks, this.#hint(bytes));
     const sending = sent.then((written) => {
