@@ -9,8 +9,9 @@
  *   simply created.
  * - Writers append with O_APPEND through the process's write thread (write-thread.ts) in batches
  *   of 128 KiB, fdatasync in the background as they go, and once more on commit. Past 64 MiB a
- *   file's bytes go on with O_DIRECT (filesystem-writer.ts says why), where the filesystem takes it
- *   and `directIo` is not off. With `directIo` on, the bytes they wrote through the page cache
+ *   file's bytes go on with O_DIRECT (from the first byte when the writer is told the file will
+ *   get there; filesystem-writer.ts says why), where the filesystem takes it and `directIo` is
+ *   not off. With `directIo` on, the bytes they wrote through the page cache
  *   leave it once written back (page-cache.ts says why).
  * - Readers stream 1 MiB reads into buffers that the blob response gives back (file-reader.ts);
  *   a range of 64 MiB or more is read with O_DIRECT too.
