@@ -19,14 +19,16 @@ export type OpenDirect = () => Promise<FileHandle | undefined>;
 
 /**
  * A file takes its bytes from here on with O_DIRECT, past the page cache (where the driver allows
- * it); a stream announced to take the file this far goes with O_DIRECT from its first byte
- * (`expectedBytes`): one 512 MiB push, Wharf alone, medians of two sets of 3 runs, 357-377 MiB/s
- * against 329-331 switching at 64 MiB (docs/benchmarks.md, "Fourteenth pass"). The page cache costs the most on a machine that must be handed fresh memory for it (a VM
+ * it). The page cache costs the most on a machine that must be handed fresh memory for it (a VM
  * whose freed pages go back to the host: 210-230 MB/s against 500-770 MB/s direct, measured in
  * docs/benchmarks.md, "Sixth pass"), and it keeps what a large upload wrote at the expense of what
  * is read often. Below this, and so for the many small blobs and uploads side by side, the page
  * cache's writeback does better than a disk request per slot (20 parallel 32 MiB pushes: 358-384
  * MiB/s buffered, 300-330 direct).
+ *
+ * A stream announced to take the file this far (`expectedBytes`) goes with O_DIRECT from its
+ * first byte: one 512 MiB push, Wharf alone, medians of two sets of 3 runs, 357-377 MiB/s against
+ * 329-331 switching at 64 MiB (docs/benchmarks.md, "Fourteenth pass").
  */
 export const DIRECT_FROM_BYTES = 64 * 1024 * 1024;
 
