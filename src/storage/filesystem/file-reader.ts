@@ -3,8 +3,8 @@
  * buffers of a process-wide pool that the response sender gives back once a chunk is on the socket
  * (src/runtime/buffer-recycling.ts). Any other consumer leaves them to the garbage collector.
  *
- * A file open with O_DIRECT is read in aligned 1 MiB blocks into aligned slots the reader holds
- * until it ends, and each block's bytes of the range are copied from there into a pool buffer:
+ * A file open with O_DIRECT is read in aligned 2 MiB blocks into aligned slots the reader holds
+ * until it ends, and each block's bytes of the range are copied from there into pool buffers:
  * the pool's buffers leave the reader, and the slots, whose memory cannot be garbage, must not.
  * Such a reader keeps DIRECT_READS_AHEAD reads in flight, so the disk reads the next block while
  * the last one goes out.
@@ -34,12 +34,14 @@ function bufferFor(bytes: number): Buffer {
   return bytes >= READ_BYTES ? pool.lend() : Buffer.allocUnsafe(bytes);
 }
 /**
- * O_DIRECT reads land in slots of a pool buffer's size, which a block's bytes are copied into whole.
- * A 512 MiB download through Wharf, against a client that does not set the pace, 4 runs each
- * alternating twice: 678-1,275 MiB/s with 512 KiB slots, 875-1,201 with 1 MiB (docs/benchmarks.md,
- * "Seventh pass").
+ * O_DIRECT reads land in 2 MiB slots, each one huge page (aligned-memory.ts), whose bytes are
+ * copied out into pool buffers. A 512 MiB download through Wharf, against a client that does not
+ * set the pace, 4 runs each alternating twice: 678-1,275 MiB/s with 512 KiB slots, 875-1,201 with
+ * 1 MiB (docs/benchmarks.md, "Seventh pass"). In huge pages, the bench's digest-checked download,
+ * right after the upload: 901-1,044 MiB/s with 1 MiB, 988-1,213 with 2 MiB, 882-1,210 with 4 MiB
+ * ("Fifteenth pass").
  */
-const DIRECT_READ_BYTES = READ_BYTES;
+const DIRECT_READ_BYTES = 2 * READ_BYTES;
 /**
  * O_DIRECT reads one reader keeps in flight, each into a slot of its own: 512 MiB read here in
  * 512 KiB blocks at 1,160-1,190 MiB/s one read at a time, 1,730-1,820 with two; the download above,
@@ -60,6 +62,13 @@ interface DirectRead {
   readonly done: Promise<number>;
 }
 
+/** A completed O_DIRECT read's slot, and the bytes `[from, to)` in it that are the range's. */
+interface Block {
+  readonly slot: Buffer;
+  from: number;
+  readonly to: number;
+}
+
 /** `bytes` rounded up to a whole number of aligned blocks. */
 function roundUp(bytes: number): number {
   return Math.ceil(bytes / SLOT_ALIGNMENT) * SLOT_ALIGNMENT;
@@ -74,6 +83,8 @@ export class FileReader extends Readable implements Recycling {
   /** With O_DIRECT: the reads in flight, in file order, and the aligned offset of the next one. */
   #reads: DirectRead[] = [];
   #next = 0;
+  /** With O_DIRECT: the part of the range in the last completed read that is not yet pushed. */
+  #block: Block | undefined;
 
   /**
    * Reads `[start, end)` of `fh`, which the reader closes when it ends or is destroyed; `direct`
@@ -142,8 +153,20 @@ export class FileReader extends Readable implements Recycling {
     }
   }
 
-  /** The oldest read's part of the range copied out into a pool buffer, with the next reads started. */
+  /**
+   * The range's next bytes with O_DIRECT: from the block last read while it has some, else from the
+   * oldest read in flight once it completes, with reads into the idle slots started first.
+   */
   #readDirect(): void {
+    const block = this.#block;
+    if (block !== undefined) {
+      // Not from within `_read`: Readable's read() calls it first and then takes everything
+      // buffered, so a chunk pushed here would be joined to the one before into new memory.
+      process.nextTick(() => {
+        if (!this.destroyed) this.#pushFromBlock(block);
+      });
+      return;
+    }
     this.#readAhead();
     const read = this.#reads.shift();
     if (!read) {
@@ -159,16 +182,31 @@ export class FileReader extends Readable implements Recycling {
           this.push(null); // the file is shorter than when it was opened
           return;
         }
-        const buffer = bufferFor(usable);
-        read.slot.copy(buffer, 0, skip, skip + usable);
-        this.#idle.push(read.slot);
-        this.#position += usable;
         // A short read is the file's end: the file is shorter than when it was opened.
-        this.#remaining = bytesRead < read.length ? 0 : this.#remaining - usable;
-        this.push(buffer.subarray(0, usable));
+        if (bytesRead < read.length) this.#remaining = usable;
+        this.#pushFromBlock((this.#block = { slot: read.slot, from: skip, to: skip + usable }));
       },
       (err: unknown) => this.destroy(toError(err)),
     );
+  }
+
+  /**
+   * Pushes the block's next bytes, a pool buffer's worth at most, copied out. A block copied out
+   * frees its slot for the next read, started now.
+   */
+  #pushFromBlock(block: Block): void {
+    const bytes = Math.min(READ_BYTES, block.to - block.from);
+    const buffer = bufferFor(bytes);
+    block.slot.copy(buffer, 0, block.from, block.from + bytes);
+    block.from += bytes;
+    this.#position += bytes;
+    this.#remaining -= bytes;
+    if (block.from >= block.to) {
+      this.#block = undefined;
+      this.#idle.push(block.slot);
+      this.#readAhead();
+    }
+    this.push(buffer.subarray(0, bytes));
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

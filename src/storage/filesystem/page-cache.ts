@@ -1,7 +1,6 @@
 /**
  * What the filesystem driver tells the kernel about an upload's pages in the page cache, through
- * libc's sync_file_range(2) and posix_fadvise(2), which Node has no binding for (called with the
- * koffi FFI, whose package ships its binary):
+ * libc's sync_file_range(2) and posix_fadvise(2), which Node has no binding for (runtime/libc.ts):
  * - `startWriteback`: the disk starts writing a range now, not when the flusher gets to it;
  * - `dropBelow`, `dropAll`: a range's clean pages leave the page cache. Pages still dirty or being
  *   written stay.
@@ -18,45 +17,7 @@
  * platform koffi ships no binary for) every call does nothing, and the pages stay cached as the
  * kernel pleases.
  */
-import { createRequire } from 'node:module';
-
-/** The two libc calls, as koffi binds them. */
-interface Calls {
-  syncFileRange(fd: number, offset: number, length: number, flags: number): number;
-  fadvise(fd: number, offset: number, length: number, advice: number): number;
-  /** fadvise on libuv's thread pool. */
-  fadviseAsync(fd: number, offset: number, length: number, advice: number, done: (err: unknown) => void): void;
-}
-
-const SYNC_FILE_RANGE_WRITE = 2;
-const POSIX_FADV_DONTNEED = 4;
-
-function bind(): Calls | undefined {
-  if (process.platform !== 'linux') return undefined;
-  try {
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-    const libc = koffi.load('libc.so.6');
-    const syncFileRange = libc.func('int sync_file_range(int fd, int64_t offset, int64_t nbytes, unsigned int flags)');
-    const fadvise = libc.func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)');
-    return {
-      syncFileRange: (fd, offset, length, flags) => syncFileRange(fd, offset, length, flags) as number,
-      fadvise: (fd, offset, length, advice) => fadvise(fd, offset, length, advice) as number,
-      fadviseAsync: (fd, offset, length, advice, done) => {
-        fadvise.async(fd, offset, length, advice, (err: unknown) => done(err));
-      },
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-let calls: Calls | undefined | null = null;
-
-/** Bound on first use, so a process that never uploads to a filesystem never loads the FFI. */
-function libc(): Calls | undefined {
-  if (calls === null) calls = bind();
-  return calls;
-}
+import { libc, POSIX_FADV_DONTNEED, SYNC_FILE_RANGE_WRITE } from '../../runtime/libc.js';
 
 /** Whether the advice reaches the kernel here (tests; the docs say what happens without it). */
 export function pageCacheAdviceWorks(): boolean {
@@ -80,11 +41,5 @@ export function dropBelow(fd: number, end: number): void {
 export function dropAll(fd: number): Promise<void> {
   const c = libc();
   if (!c) return Promise.resolve();
-  return new Promise((resolve) => {
-    try {
-      c.fadviseAsync(fd, 0, 0, POSIX_FADV_DONTNEED, () => resolve());
-    } catch {
-      resolve();
-    }
-  });
+  return new Promise((resolve) => c.fadviseAsync(fd, 0, 0, POSIX_FADV_DONTNEED, resolve));
 }
