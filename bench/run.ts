@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeBlob } from './http.js';
-import { distributionPath, distributionVersion, removeInBackground, startServer, type ServerKind } from './servers.js';
+import { distributionPath, distributionVersion, removeInBackground, startServer, waitForBackgroundRemovals, type ServerKind } from './servers.js';
 import type { PhaseWindow } from './proc.js';
 import { FULL, QUICK, PHASES, makeBlobs, runWorkload, type Phase, type RunFigures } from './workload.js';
 import { HEADER, ROWS, markdownTable, summarizeServer, tableRows, textTable, verdict, type ServerSummary } from './report.js';
@@ -71,6 +71,8 @@ async function main(): Promise<void> {
   const blobs = makeBlobs(sizes, makeBlob);
   log(`blobs hashed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
+  await waitForBackgroundRemovals(log);
+
   const records: RunRecord[] = [];
   const storage: string[] = [];
   try {
@@ -93,7 +95,8 @@ async function main(): Promise<void> {
     }
   } finally {
     // Deleting tens of thousands of small files takes ~30 s per run on a busy disk; it happens
-    // after the measurements, in the background, so it neither skews them nor lengthens the run.
+    // after the measurements, in the background, so it neither skews them nor lengthens the run
+    // (the next run waits for it: waitForBackgroundRemovals).
     removeInBackground(storage);
   }
 

@@ -6,11 +6,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { distributionConfig } from '../test/helpers/distribution.js';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 
@@ -95,7 +95,7 @@ export interface StartOptions {
 }
 
 export async function startServer(kind: ServerKind, options: StartOptions = {}): Promise<RunningServer> {
-  const dir = await mkdtemp(join(tmpdir(), `wharf-bench-${kind}-`));
+  const dir = await mkdtemp(`${STORAGE_PREFIX}${kind}-`);
   const root = join(dir, 'storage');
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;
@@ -158,8 +158,46 @@ export async function startServer(kind: ServerKind, options: StartOptions = {}):
   };
 }
 
+/** Where the servers' temp dirs are made, each named `${STORAGE_PREFIX}<kind>-XXXXXX`. */
+export const STORAGE_PREFIX = join(tmpdir(), 'wharf-bench-');
+
 /** Deletes the servers' temp dirs with a detached `rm -rf` that outlives the harness. */
 export function removeInBackground(dirs: readonly string[]): void {
   if (dirs.length === 0) return;
   spawn('rm', ['-rf', '--', ...dirs], { detached: true, stdio: 'ignore' }).unref();
+}
+
+/** Processes now deleting an earlier run's storage: `rm` with an argument under STORAGE_PREFIX. */
+export function backgroundRemovals(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0');
+    } catch {
+      continue; // gone already
+    }
+    if (basename(argv[0] ?? '') === 'rm' && argv.slice(1).some((arg) => arg.startsWith(STORAGE_PREFIX))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/**
+ * Waits until no earlier run's storage is being deleted: that `rm` can take minutes of disk and
+ * CPU after a full run (tens of thousands of small files), and a run started behind it shares the
+ * machine with it. Gives up after `limitMs` and returns how long it waited.
+ */
+export async function waitForBackgroundRemovals(log: (line: string) => void, limitMs = 15 * 60_000): Promise<number> {
+  const t0 = performance.now();
+  let pids = backgroundRemovals();
+  if (pids.length === 0) return 0;
+  log(`waiting for an earlier run's storage to be deleted (rm, pid ${pids.join(', ')})`);
+  while (pids.length > 0 && performance.now() - t0 < limitMs) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    pids = backgroundRemovals();
+  }
+  const waited = performance.now() - t0;
+  log(pids.length > 0 ? `    still deleting after ${(waited / 1000).toFixed(0)} s: measuring anyway` : `    waited ${(waited / 1000).toFixed(1)} s`);
+  return waited;
 }
