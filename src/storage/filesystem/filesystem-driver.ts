@@ -13,8 +13,8 @@
  *   get there; filesystem-writer.ts says why), where the filesystem takes it and `directIo` is
  *   not off. With `directIo` on, the bytes they wrote through the page cache
  *   leave it once written back (page-cache.ts says why).
- * - Readers stream 1 MiB reads into buffers that the blob response gives back (file-reader.ts);
- *   a range of 64 MiB or more is read with O_DIRECT too.
+ * - Readers stream 1 MiB buffers that the blob response gives back (file-reader.ts); a range of
+ *   64 MiB or more is read with O_DIRECT, in 2 MiB blocks.
  * - Nothing outside the root is touched: every path is checked against the root after resolving.
  */
 import { constants as fsConstants } from 'node:fs';
