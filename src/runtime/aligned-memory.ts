@@ -10,7 +10,7 @@
  * on a 2 MiB boundary. A 1 MiB O_DIRECT transfer from 4 KiB pages is 256 pieces of memory for the
  * kernel to pin and for the disk (here a virtual one, whose host copies piece by piece) to fill,
  * and more than one request where the disk takes fewer segments; from a huge page it is one. A
- * 512 MiB download read with O_DIRECT went from 632-726 MiB/s to 948-1,122 (docs/benchmarks.md,
+ * 512 MiB download read with O_DIRECT went from 632-726 MiB/s to 888-1,122 (docs/benchmarks.md,
  * "Fifteenth pass"). The cost: a slot's first use faults in its whole 2 MiB, and each memory maps
  * 2 MiB more address space, never touched, to align in.
  */
