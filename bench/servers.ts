@@ -167,8 +167,8 @@ export function removeInBackground(dirs: readonly string[]): void {
   spawn('rm', ['-rf', '--', ...dirs], { detached: true, stdio: 'ignore' }).unref();
 }
 
-/** Processes now deleting an earlier run's storage: `rm` with an argument under STORAGE_PREFIX. */
-export function backgroundRemovals(): number[] {
+/** Processes now deleting an earlier run's storage: `rm` with an argument under `prefix`. */
+export function backgroundRemovals(prefix = STORAGE_PREFIX): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -178,7 +178,7 @@ export function backgroundRemovals(): number[] {
     } catch {
       continue; // gone already
     }
-    if (basename(argv[0] ?? '') === 'rm' && argv.slice(1).some((arg) => arg.startsWith(STORAGE_PREFIX))) pids.push(Number(entry));
+    if (basename(argv[0] ?? '') === 'rm' && argv.slice(1).some((arg) => arg.startsWith(prefix))) pids.push(Number(entry));
   }
   return pids;
 }
@@ -186,16 +186,20 @@ export function backgroundRemovals(): number[] {
 /**
  * Waits until no earlier run's storage is being deleted: that `rm` can take minutes of disk and
  * CPU after a full run (tens of thousands of small files), and a run started behind it shares the
- * machine with it. Gives up after `limitMs` and returns how long it waited.
+ * machine with it. Gives up after `limitMs` and returns how long it waited. `prefix` is where the
+ * storage lies (STORAGE_PREFIX; tests give one of their own).
  */
-export async function waitForBackgroundRemovals(log: (line: string) => void, limitMs = 15 * 60_000): Promise<number> {
+export async function waitForBackgroundRemovals(
+  log: (line: string) => void,
+  { prefix = STORAGE_PREFIX, limitMs = 15 * 60_000 }: { prefix?: string; limitMs?: number } = {},
+): Promise<number> {
   const t0 = performance.now();
-  let pids = backgroundRemovals();
+  let pids = backgroundRemovals(prefix);
   if (pids.length === 0) return 0;
   log(`waiting for an earlier run's storage to be deleted (rm, pid ${pids.join(', ')})`);
   while (pids.length > 0 && performance.now() - t0 < limitMs) {
     await new Promise((resolve) => setTimeout(resolve, 250));
-    pids = backgroundRemovals();
+    pids = backgroundRemovals(prefix);
   }
   const waited = performance.now() - t0;
   log(pids.length > 0 ? `    still deleting after ${(waited / 1000).toFixed(0)} s: measuring anyway` : `    waited ${(waited / 1000).toFixed(1)} s`);
