@@ -10,10 +10,16 @@ import fs from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FileReader } from '../../src/storage/filesystem/file-reader.js';
+import { FileReader, giveDirectReadSlots, takeDirectReadSlots } from '../../src/storage/filesystem/file-reader.js';
 import { RECYCLE } from '../../src/runtime/buffer-recycling.js';
 
 const MiB = 1024 * 1024;
+
+function slotsOrFail(): Buffer[] {
+  const slots = takeDirectReadSlots();
+  assert.ok(slots, 'slots for an O_DIRECT reader');
+  return slots;
+}
 
 describe('filesystem file reader', () => {
   let dir: string;
@@ -69,7 +75,7 @@ describe('filesystem file reader', () => {
     const direct = () => fs.open(file, fsConstants.O_RDONLY | fsConstants.O_DIRECT);
     for (const [start, end] of [[0, content.length], [1000, 2 * MiB + 7000], [4096, 8192], [MiB - 1, MiB + 1], [content.length - 3, content.length]] as const) {
       const fh = await direct();
-      const chunks = await readAll(new FileReader(fh, start, end, undefined, true), true);
+      const chunks = await readAll(new FileReader(fh, start, end, undefined, slotsOrFail()), true);
       assert.ok(Buffer.concat(chunks).equals(content.subarray(start, end)), `bytes ${start}-${end}`);
       assert.ok(chunks.every((c) => c.length <= MiB));
       assert.equal(fh.fd, -1, 'the descriptor was closed at the end');
@@ -91,7 +97,7 @@ describe('filesystem file reader', () => {
         return read(buffer, offset, length, position).finally(() => reading--);
       },
     });
-    const chunks = await readAll(new FileReader(fh, 5000, content.length, undefined, true), true);
+    const chunks = await readAll(new FileReader(fh, 5000, content.length, undefined, slotsOrFail()), true);
     assert.ok(Buffer.concat(chunks).equals(content.subarray(5000)));
     assert.equal(most, 2, 'two reads at once');
 
@@ -99,7 +105,7 @@ describe('filesystem file reader', () => {
     await fs.writeFile(short, content);
     const cut = await fs.open(short, fsConstants.O_RDONLY | fsConstants.O_DIRECT);
     await fs.truncate(short, MiB + 5);
-    const left = await readAll(new FileReader(cut, 1000, content.length, undefined, true), true);
+    const left = await readAll(new FileReader(cut, 1000, content.length, undefined, slotsOrFail()), true);
     assert.ok(Buffer.concat(left).equals(content.subarray(1000, MiB + 5)));
   });
 
@@ -108,7 +114,7 @@ describe('filesystem file reader', () => {
     async function memoryOf(start: number, end: number, direct: boolean): Promise<{ bytes: Buffer; memory: number[] }> {
       const flags = direct ? fsConstants.O_RDONLY | fsConstants.O_DIRECT : fsConstants.O_RDONLY;
       const chunks: Buffer[] = [];
-      for await (const chunk of new FileReader(await fs.open(file, flags), start, end, undefined, direct)) chunks.push(chunk as Buffer);
+      for await (const chunk of new FileReader(await fs.open(file, flags), start, end, undefined, direct ? slotsOrFail() : undefined)) chunks.push(chunk as Buffer);
       return { bytes: Buffer.concat(chunks), memory: chunks.map((c) => c.buffer.byteLength) };
     }
     for (const direct of [false, true]) {
@@ -120,6 +126,43 @@ describe('filesystem file reader', () => {
       assert.equal(large.memory[0], MiB, 'a whole read takes a pool buffer');
       assert.ok(large.memory[1]! < 64 * 1024, `the last 300 bytes took ${large.memory[1]} bytes of memory`);
     }
+  });
+
+  it('reads smaller chunks the more buffered readers are open, and 1 MiB again once they close', async () => {
+    const open = await Promise.all(Array.from({ length: 40 }, async () => new FileReader(await fs.open(file), 0, content.length, undefined)));
+    // 41 readers: two chunks each must fit 16 MiB, so 128 KiB.
+    const crowded = await readAll(new FileReader(await fs.open(file), 0, content.length, undefined), true);
+    assert.ok(Buffer.concat(crowded).equals(content));
+    assert.equal(Math.max(...crowded.map((c) => c.length)), 128 * 1024);
+    for (const reader of open) reader.destroy();
+    await Promise.all(open.map((reader) => new Promise((resolve) => reader.once('close', resolve))));
+    const alone = await readAll(new FileReader(await fs.open(file), 0, content.length, undefined), true);
+    assert.ok(Buffer.concat(alone).equals(content));
+    assert.equal(Math.max(...alone.map((c) => c.length)), MiB);
+  });
+
+  it('reads one chunk ahead of a consumer that stopped, whatever the chunk size', async () => {
+    for (const others of [0, 40]) {
+      const open = await Promise.all(Array.from({ length: others }, async () => new FileReader(await fs.open(file), 0, content.length, undefined)));
+      const reader = new FileReader(await fs.open(file), 0, content.length, undefined);
+      const first = await new Promise<Buffer>((resolve) => reader.once('data', (chunk: Buffer) => resolve(chunk)));
+      reader.pause();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(reader.readableLength, first.length, `${others} other readers: one chunk read ahead`);
+      for (const r of [reader, ...open]) r.destroy();
+    }
+  });
+
+  it('gives O_DIRECT slots to four readers at once, and takes them back when a reader ends', async () => {
+    const held = [slotsOrFail(), slotsOrFail(), slotsOrFail()];
+    const fh = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_DIRECT);
+    const fourth = new FileReader(fh, 0, content.length, undefined, slotsOrFail());
+    assert.equal(takeDirectReadSlots(), undefined, 'a fifth reader gets none');
+    const chunks = await readAll(fourth, true);
+    assert.ok(Buffer.concat(chunks).equals(content));
+    const again = takeDirectReadSlots();
+    assert.ok(again, 'the ended reader gave its slots back');
+    for (const slots of [...held, again]) giveDirectReadSlots(slots);
   });
 
   it('lends a buffer again only after it was recycled', async () => {

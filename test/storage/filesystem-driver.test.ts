@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import nodePath from 'node:path';
@@ -224,6 +225,37 @@ describe('FilesystemDriver specifics', () => {
     assert.deepEqual(await fs.readdir(nodePath.join(root, 'mounted/dir')), ['link']);
     assert.deepEqual(await fs.readdir(raw.stagingDirectory), []);
     await d.delete('/mounted');
+  });
+
+  it('reads large ranges with O_DIRECT four at a time, and any more buffered', async () => {
+    const content = randomBytes(64 * 1024 * 1024 + 5);
+    await fs.mkdir(nodePath.join(root, 'large'), { recursive: true });
+    await fs.writeFile(nodePath.join(root, 'large/data'), content);
+    /** This process's descriptors on the file, and which of them are open with O_DIRECT. */
+    async function descriptors(): Promise<{ all: number; direct: number }> {
+      let all = 0;
+      let direct = 0;
+      for (const fd of await fs.readdir('/proc/self/fd')) {
+        const target = await fs.readlink(`/proc/self/fd/${fd}`).catch(() => '');
+        if (target !== nodePath.join(root, 'large/data')) continue;
+        all++;
+        const flags = /flags:\s+(\d+)/.exec(await fs.readFile(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0';
+        if ((parseInt(flags, 8) & fsConstants.O_DIRECT) !== 0) direct++;
+      }
+      return { all, direct };
+    }
+    const readers = await Promise.all(Array.from({ length: 6 }, () => raw.reader('/large/data')));
+    assert.deepEqual(await descriptors(), { all: 6, direct: 4 });
+    const last = readers.pop()!;
+    assert.ok(Buffer.concat(await collect(last)).equals(content), 'a buffered reader of a large range reads it all');
+    for (const reader of readers) reader.destroy();
+    await Promise.all(readers.map((reader) => new Promise((resolve) => reader.once('close', resolve))));
+    assert.deepEqual(await descriptors(), { all: 0, direct: 0 });
+    const again = await raw.reader('/large/data');
+    assert.deepEqual(await descriptors(), { all: 1, direct: 1 }, 'the slots came back');
+    again.destroy();
+    await new Promise((resolve) => again.once('close', resolve));
+    await d.delete('/large');
   });
 
   it('createStorageDriver("filesystem") uses rootdirectory and wraps the driver', async () => {

@@ -1,7 +1,11 @@
 /**
- * The filesystem driver's file reader: streams a byte range of an open file in 1 MiB reads, into
- * buffers of a process-wide pool that the response sender gives back once a chunk is on the socket
- * (src/runtime/buffer-recycling.ts). Any other consumer leaves them to the garbage collector.
+ * The filesystem driver's file reader: streams a byte range of an open file in reads of up to
+ * 1 MiB, into buffers of process-wide pools that the response sender gives back once a chunk is on
+ * the socket (src/runtime/buffer-recycling.ts). Any other consumer leaves them to the garbage
+ * collector.
+ *
+ * Memory does not grow with the number of downloads at once: buffered readers read smaller chunks
+ * the more of them are open (READ_MEMORY_BYTES), and O_DIRECT readers are few (DIRECT_READ_SLOTS).
  *
  * A file open with O_DIRECT is read in aligned 2 MiB blocks into aligned slots the reader holds
  * until it ends, and each block's bytes of the range are copied from there into pool buffers:
@@ -16,23 +20,50 @@ import { BufferPool, RECYCLE, type Recycling } from '../../runtime/buffer-recycl
 import { toError } from '../base.js';
 
 const READ_BYTES = 1024 * 1024;
+/** The smallest read a buffered reader makes while a range has more than that left. */
+const MIN_READ_BYTES = 64 * 1024;
 /**
- * Idle buffers the pool keeps: enough for a few downloads at once to reuse buffers. More
+ * What the chunks of all buffered readers together may hold: each holds up to two (one on its way
+ * to the socket, one read ahead), so 8 readers at once read 1 MiB, 16 read 512 KiB, 64 read
+ * 128 KiB, and more than 128 read MIN_READ_BYTES. Before, each held two of 1 MiB whatever their
+ * number: 64 clients at once that stopped reading a 32 MiB blob each held the server at 218-269 MiB.
+ */
+const READ_MEMORY_BYTES = 16 * READ_BYTES;
+/**
+ * Idle buffers each pool keeps: enough for a few downloads at once to reuse buffers. More
  * downloads at once allocate fresh ones, as before.
  */
 const MAX_IDLE = 4;
-const pool = new BufferPool(READ_BYTES, MAX_IDLE);
+/** One pool per read size, READ_BYTES down to MIN_READ_BYTES. */
+const pools = new Map<number, BufferPool>();
+for (let size = READ_BYTES; size >= MIN_READ_BYTES; size /= 2) pools.set(size, new BufferPool(size, MAX_IDLE));
+/** Buffered readers open now (not yet ended or destroyed). */
+let bufferedReaders = 0;
+
+/** The size of a buffered reader's next read: see READ_MEMORY_BYTES. */
+function readSize(): number {
+  let size = READ_BYTES;
+  while (size > MIN_READ_BYTES && 2 * size * bufferedReaders > READ_MEMORY_BYTES) size /= 2;
+  return size;
+}
 
 /**
- * A buffer for the next `bytes` of the range: a pool buffer for a whole read, and one of its own
- * size for less (a small blob, or a range's last read). A 4 KiB blob read into a 1 MiB buffer
- * made each GET cost 1 MiB of the pool's fresh memory once more than MAX_IDLE were in flight,
- * and V8 collects on external memory: 64 connections GETting a config blob spent 17 % of the
- * server's samples in the collector (docs/benchmarks.md, "Thirteenth pass").
+ * A buffer for the next `bytes` of the range, read `size` at a time: a pool buffer for a whole
+ * read, and one of its own size for less (a small blob, or a range's last read). A 4 KiB blob read
+ * into a 1 MiB buffer made each GET cost 1 MiB of the pool's fresh memory once more than MAX_IDLE
+ * were in flight, and V8 collects on external memory: 64 connections GETting a config blob spent
+ * 17 % of the server's samples in the collector (docs/benchmarks.md, "Thirteenth pass").
  */
-function bufferFor(bytes: number): Buffer {
-  return bytes >= READ_BYTES ? pool.lend() : Buffer.allocUnsafe(bytes);
+function bufferFor(bytes: number, size: number): Buffer {
+  const pool = bytes >= size ? pools.get(size) : undefined;
+  return pool === undefined ? Buffer.allocUnsafe(bytes) : pool.lend();
 }
+
+/** Gives `chunk`'s buffer back to the pool it came from; any other buffer is left alone. */
+function recycle(chunk: Buffer): void {
+  pools.get(chunk.buffer.byteLength)?.recycle(chunk);
+}
+
 /**
  * O_DIRECT reads land in 2 MiB slots, each one huge page (aligned-memory.ts), whose bytes are
  * copied out into pool buffers. A 512 MiB download through Wharf, against a client that does not
@@ -48,11 +79,29 @@ const DIRECT_READ_BYTES = 2 * READ_BYTES;
  * 541-907 MiB/s with one, 860-1,097 with two.
  */
 const DIRECT_READS_AHEAD = 2;
+/**
+ * Slots all O_DIRECT readers together may hold: 16 MiB, four readers at once. A large range read
+ * while four others are is read buffered, as a small one is: before, 20 downloads at once of
+ * 96 MiB each took 4 MiB of slots apiece, and the slots stay mapped.
+ */
+const DIRECT_READ_SLOTS = 8;
 const slots = new AlignedSlots(DIRECT_READ_BYTES);
 /** A reader dropped without being ended or destroyed gives its slots back when it is collected. */
-const unreturned = new FinalizationRegistry<Buffer[]>((held) => {
+const unreturned = new FinalizationRegistry<Buffer[]>((held) => giveDirectReadSlots(held));
+
+/**
+ * The slots an O_DIRECT reader needs, taken for it; undefined while other readers hold so many
+ * that the range should be read buffered. The FileReader made with them gives them back; a caller
+ * that makes none (the file would not open) gives them back itself.
+ */
+export function takeDirectReadSlots(): Buffer[] | undefined {
+  if (slots.inUse + DIRECT_READS_AHEAD > DIRECT_READ_SLOTS) return undefined;
+  return Array.from({ length: DIRECT_READS_AHEAD }, () => slots.take());
+}
+
+export function giveDirectReadSlots(held: readonly Buffer[]): void {
   for (const slot of held) slots.give(slot);
-});
+}
 
 /** An O_DIRECT read in flight: into `slot`, from the aligned file offset `position`. */
 interface DirectRead {
@@ -85,26 +134,34 @@ export class FileReader extends Readable implements Recycling {
   #next = 0;
   /** With O_DIRECT: the part of the range in the last completed read that is not yet pushed. */
   #block: Block | undefined;
+  /** Buffered: counted in bufferedReaders until destroyed. */
+  #counted = false;
 
   /**
-   * Reads `[start, end)` of `fh`, which the reader closes when it ends or is destroyed; `direct`
-   * says `fh` is open with O_DIRECT.
+   * Reads `[start, end)` of `fh`, which the reader closes when it ends or is destroyed. With
+   * `directSlots` (takeDirectReadSlots), `fh` is open with O_DIRECT and the reader reads into them,
+   * and gives them back.
    */
   constructor(
     private readonly fh: FileHandle,
     start: number,
     end: number,
     signal: AbortSignal | undefined,
-    direct = false,
+    directSlots?: Buffer[],
   ) {
-    super({ highWaterMark: READ_BYTES, ...(signal ? { signal } : {}) });
+    // Any high-water mark no larger than a chunk reads one chunk ahead of the consumer, whatever
+    // the chunks' size.
+    super({ highWaterMark: MIN_READ_BYTES, ...(signal ? { signal } : {}) });
     this.#position = start;
     this.#remaining = end - start;
-    if (direct) {
-      this.#slots = Array.from({ length: DIRECT_READS_AHEAD }, () => slots.take());
-      this.#idle = [...this.#slots];
+    if (directSlots !== undefined) {
+      this.#slots = directSlots;
+      this.#idle = [...directSlots];
       this.#next = start - (start % SLOT_ALIGNMENT);
-      unreturned.register(this, this.#slots, this);
+      unreturned.register(this, directSlots, this);
+    } else {
+      this.#counted = true;
+      bufferedReaders++;
     }
   }
 
@@ -117,11 +174,11 @@ export class FileReader extends Readable implements Recycling {
       this.#readDirect();
       return;
     }
-    const buffer = bufferFor(this.#remaining);
+    const buffer = bufferFor(this.#remaining, readSize());
     this.fh.read(buffer, 0, Math.min(buffer.length, this.#remaining), this.#position).then(
       ({ bytesRead }) => {
         if (this.destroyed || bytesRead === 0) {
-          pool.recycle(buffer);
+          recycle(buffer);
           if (!this.destroyed) this.push(null); // the file is shorter than when it was opened
           return;
         }
@@ -130,7 +187,7 @@ export class FileReader extends Readable implements Recycling {
         this.push(buffer.subarray(0, bytesRead));
       },
       (err: unknown) => {
-        pool.recycle(buffer);
+        recycle(buffer);
         this.destroy(toError(err));
       },
     );
@@ -196,7 +253,7 @@ export class FileReader extends Readable implements Recycling {
    */
   #pushFromBlock(block: Block): void {
     const bytes = Math.min(READ_BYTES, block.to - block.from);
-    const buffer = bufferFor(bytes);
+    const buffer = bufferFor(bytes, READ_BYTES);
     block.slot.copy(buffer, 0, block.from, block.from + bytes);
     block.from += bytes;
     this.#position += bytes;
@@ -210,6 +267,10 @@ export class FileReader extends Readable implements Recycling {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.#counted) {
+      this.#counted = false;
+      bufferedReaders--;
+    }
     // FileHandle.close waits for a read in flight, so the descriptor is not reused under it, and
     // only then is the slot free for another reader.
     const done = (closeError?: unknown): void => {
@@ -217,7 +278,7 @@ export class FileReader extends Readable implements Recycling {
       this.#slots = [];
       if (held.length > 0) {
         unreturned.unregister(this);
-        for (const slot of held) slots.give(slot);
+        giveDirectReadSlots(held);
       }
       callback(error ?? (closeError === undefined ? undefined : toError(closeError)));
     };
@@ -225,6 +286,6 @@ export class FileReader extends Readable implements Recycling {
   }
 
   [RECYCLE](chunk: Buffer): void {
-    pool.recycle(chunk);
+    recycle(chunk);
   }
 }

@@ -36,7 +36,7 @@ import {
   type WriterOptions,
 } from '../driver.js';
 import { byteOrder, errnoCode, isValidComponent } from '../base.js';
-import { FileReader } from './file-reader.js';
+import { FileReader, giveDirectReadSlots, takeDirectReadSlots } from './file-reader.js';
 import { DIRECT_FROM_BYTES, FilesystemWriter } from './filesystem-writer.js';
 
 /** The staging directory below the root for putContent's temp files. */
@@ -295,10 +295,16 @@ export class FilesystemDriver implements StorageDriver {
       const empty = Readable.from([], { objectMode: false });
       return options?.signal ? addAbortSignal(options.signal, empty) : empty;
     }
-    // A large range is read past the page cache too, as large files are written (filesystem-writer.ts).
-    const direct = end - offset >= DIRECT_FROM_BYTES ? await this.#openDirect(full, fsConstants.O_RDONLY).catch(() => undefined) : undefined;
-    if (direct) await fh.close();
-    return new FileReader(direct ?? fh, offset, end, options?.signal, direct !== undefined);
+    // A large range is read past the page cache too, as large files are written
+    // (filesystem-writer.ts), unless other such reads hold the slots for it (file-reader.ts).
+    const directSlots = end - offset >= DIRECT_FROM_BYTES && this.#direct ? takeDirectReadSlots() : undefined;
+    const direct = directSlots ? await this.#openDirect(full, fsConstants.O_RDONLY).catch(() => undefined) : undefined;
+    if (!direct) {
+      if (directSlots) giveDirectReadSlots(directSlots);
+      return new FileReader(fh, offset, end, options?.signal);
+    }
+    await fh.close();
+    return new FileReader(direct, offset, end, options?.signal, directSlots);
   }
 
   async writer(path: string, options?: WriterOptions): Promise<FileWriter> {
