@@ -11,7 +11,11 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-export type Collect = (options: { type: 'minor' | 'major'; execution: 'async' | 'sync' }) => void;
+/**
+ * V8's `gc`. Without options it collects everything it can, as often as that takes, and so is the
+ * one that lets FinalizationRegistry callbacks run for what it freed (a single `major` does not).
+ */
+export type Collect = (options?: { type: 'minor' | 'major'; execution: 'async' | 'sync' }) => void;
 
 export interface GarbageReliefOptions {
   /** How often external memory is checked. */

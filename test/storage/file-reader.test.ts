@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FileReader, giveDirectReadSlots, takeDirectReadSlots } from '../../src/storage/filesystem/file-reader.js';
 import { RECYCLE } from '../../src/runtime/buffer-recycling.js';
+import { v8Collector } from '../../src/runtime/garbage-relief.js';
 
 const MiB = 1024 * 1024;
 
@@ -139,6 +140,22 @@ describe('filesystem file reader', () => {
     const alone = await readAll(new FileReader(await fs.open(file), 0, content.length, undefined), true);
     assert.ok(Buffer.concat(alone).equals(content));
     assert.equal(Math.max(...alone.map((c) => c.length)), MiB);
+  });
+
+  it('stops counting a buffered reader that was dropped without being ended once it is collected', async () => {
+    const collect = v8Collector();
+    assert.ok(collect, "V8's collector");
+    await (async () => {
+      // Dropped: neither read to the end nor destroyed (their descriptors go with them).
+      for (let i = 0; i < 40; i++) new FileReader(await fs.open(file), 0, content.length, undefined);
+    })();
+    const largest = async (): Promise<number> => Math.max(...(await readAll(new FileReader(await fs.open(file), 0, content.length, undefined), true)).map((c) => c.length));
+    assert.equal(await largest(), 128 * 1024, 'the dropped readers still count before they are collected');
+    for (let attempt = 0; attempt < 20 && (await largest()) !== MiB; attempt++) {
+      collect();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(await largest(), MiB);
   });
 
   it('reads one chunk ahead of a consumer that stopped, whatever the chunk size', async () => {

@@ -86,8 +86,14 @@ const DIRECT_READS_AHEAD = 2;
  */
 const DIRECT_READ_SLOTS = 8;
 const slots = new AlignedSlots(DIRECT_READ_BYTES);
-/** A reader dropped without being ended or destroyed gives its slots back when it is collected. */
-const unreturned = new FinalizationRegistry<Buffer[]>((held) => giveDirectReadSlots(held));
+/**
+ * A reader dropped without being ended or destroyed gives its slots back, or stops counting as a
+ * buffered reader, when it is collected.
+ */
+const unreleased = new FinalizationRegistry<Buffer[] | undefined>((held) => {
+  if (held === undefined) bufferedReaders--;
+  else giveDirectReadSlots(held);
+});
 
 /**
  * The slots an O_DIRECT reader needs, taken for it; undefined while other readers hold so many
@@ -158,11 +164,11 @@ export class FileReader extends Readable implements Recycling {
       this.#slots = directSlots;
       this.#idle = [...directSlots];
       this.#next = start - (start % SLOT_ALIGNMENT);
-      unreturned.register(this, directSlots, this);
     } else {
       this.#counted = true;
       bufferedReaders++;
     }
+    unreleased.register(this, directSlots, this);
   }
 
   override _read(): void {
@@ -267,6 +273,7 @@ export class FileReader extends Readable implements Recycling {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    unreleased.unregister(this);
     if (this.#counted) {
       this.#counted = false;
       bufferedReaders--;
@@ -276,10 +283,7 @@ export class FileReader extends Readable implements Recycling {
     const done = (closeError?: unknown): void => {
       const held = this.#slots;
       this.#slots = [];
-      if (held.length > 0) {
-        unreturned.unregister(this);
-        giveDirectReadSlots(held);
-      }
+      if (held.length > 0) giveDirectReadSlots(held);
       callback(error ?? (closeError === undefined ? undefined : toError(closeError)));
     };
     this.fh.close().then(() => done(), done);
