@@ -37,6 +37,16 @@ describe('filesystem file reader', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
+  /** A buffered reader of the whole file, open until it ends or is destroyed. */
+  async function wholeFile(): Promise<FileReader> {
+    return new FileReader(await fs.open(file), 0, content.length, undefined);
+  }
+
+  /** `count` buffered readers of the whole file, none read yet. */
+  function openReaders(count: number): Promise<FileReader[]> {
+    return Promise.all(Array.from({ length: count }, wholeFile));
+  }
+
   async function readAll(reader: FileReader, recycle: boolean): Promise<Buffer[]> {
     const chunks: Buffer[] = [];
     for await (const chunk of reader) {
@@ -130,14 +140,14 @@ describe('filesystem file reader', () => {
   });
 
   it('reads smaller chunks the more buffered readers are open, and 1 MiB again once they close', async () => {
-    const open = await Promise.all(Array.from({ length: 40 }, async () => new FileReader(await fs.open(file), 0, content.length, undefined)));
+    const open = await openReaders(40);
     // 41 readers: two chunks each must fit 16 MiB, so 128 KiB.
-    const crowded = await readAll(new FileReader(await fs.open(file), 0, content.length, undefined), true);
+    const crowded = await readAll(await wholeFile(), true);
     assert.ok(Buffer.concat(crowded).equals(content));
     assert.equal(Math.max(...crowded.map((c) => c.length)), 128 * 1024);
     for (const reader of open) reader.destroy();
     await Promise.all(open.map((reader) => new Promise((resolve) => reader.once('close', resolve))));
-    const alone = await readAll(new FileReader(await fs.open(file), 0, content.length, undefined), true);
+    const alone = await readAll(await wholeFile(), true);
     assert.ok(Buffer.concat(alone).equals(content));
     assert.equal(Math.max(...alone.map((c) => c.length)), MiB);
   });
@@ -145,11 +155,8 @@ describe('filesystem file reader', () => {
   it('stops counting a buffered reader that was dropped without being ended once it is collected', async () => {
     const collect = v8Collector();
     assert.ok(collect, "V8's collector");
-    await (async () => {
-      // Dropped: neither read to the end nor destroyed (their descriptors go with them).
-      for (let i = 0; i < 40; i++) new FileReader(await fs.open(file), 0, content.length, undefined);
-    })();
-    const largest = async (): Promise<number> => Math.max(...(await readAll(new FileReader(await fs.open(file), 0, content.length, undefined), true)).map((c) => c.length));
+    await openReaders(40); // dropped: neither read to the end nor destroyed (their descriptors go with them)
+    const largest = async (): Promise<number> => Math.max(...(await readAll(await wholeFile(), true)).map((c) => c.length));
     assert.equal(await largest(), 128 * 1024, 'the dropped readers still count before they are collected');
     for (let attempt = 0; attempt < 20 && (await largest()) !== MiB; attempt++) {
       collect();
@@ -160,8 +167,8 @@ describe('filesystem file reader', () => {
 
   it('reads one chunk ahead of a consumer that stopped, whatever the chunk size', async () => {
     for (const others of [0, 40]) {
-      const open = await Promise.all(Array.from({ length: others }, async () => new FileReader(await fs.open(file), 0, content.length, undefined)));
-      const reader = new FileReader(await fs.open(file), 0, content.length, undefined);
+      const open = await openReaders(others);
+      const reader = await wholeFile();
       const first = await new Promise<Buffer>((resolve) => reader.once('data', (chunk: Buffer) => resolve(chunk)));
       reader.pause();
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -184,10 +191,10 @@ describe('filesystem file reader', () => {
 
   it('lends a buffer again only after it was recycled', async () => {
     const kept: Buffer[] = [];
-    const first = new FileReader(await fs.open(file), 0, content.length, undefined);
+    const first = await wholeFile();
     for await (const chunk of first) kept.push(chunk as Buffer); // not recycled: still ours
     const held = new Set(kept.map((c) => c.buffer));
-    const second = new FileReader(await fs.open(file), 0, content.length, undefined);
+    const second = await wholeFile();
     const seen: ArrayBufferLike[] = [];
     for await (const chunk of second) {
       seen.push((chunk as Buffer).buffer);
